@@ -1,0 +1,266 @@
+"""The command line: each command parses its arguments and calls one function of the core.
+
+Exit codes: 0 success (a digest was written, even if some feeds failed); 1 an error
+(nothing could be produced); 2 a usage or configuration error; 75 another run holds the
+workspace lock (try again later).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from curator import __version__, pipeline, render
+from curator.config import Workspace, load_contacts, open_workspace
+from curator.errors import CuratorError
+from curator.lock import workspace_lock
+from curator.models import Contact, Suggestion
+from curator.names import resolve_contact
+from curator.workspace_init import init_workspace
+
+log = logging.getLogger("curator")
+
+EXIT_CODES = """\b
+Exit codes:
+  0   success (a digest was written, even if some feeds failed)
+  1   error: nothing could be produced
+  2   usage or configuration error (the message names the file and field)
+  75  another curator run is using this workspace; try again later"""
+
+
+class Context:
+    """What the group callback settles for every command."""
+
+    def __init__(self, workspace: str | None, verbose: int, quiet: bool):
+        self.workspace_path = workspace
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def workspace(self, **overrides: Any) -> Workspace:
+        return open_workspace(self.workspace_path, **overrides)
+
+
+def _handle_errors(fn: Callable) -> Callable:
+    """Turn CuratorError into a one-line message and its exit code; no tracebacks."""
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CuratorError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+    return wrapper
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    logger = logging.getLogger("curator")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"
+                                           if verbose else "%(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    else:
+        logger.setLevel({0: logging.ERROR, 1: logging.INFO}.get(verbose, logging.DEBUG))
+
+
+def _progress(ctx: Context) -> pipeline.Progress | None:
+    """A one-line progress display on stderr, only on a terminal and never under --quiet."""
+    if ctx.quiet or not sys.stderr.isatty():
+        return None
+    last: dict[str, int] = {}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if last.get(stage) == done:
+            return
+        last[stage] = done
+        end = "\n" if done >= total else ""
+        click.echo(f"\r{stage}: {done}/{total}", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+    return show
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES)
+@click.version_option(__version__, "--version", prog_name="curator")
+@click.option("-w", "--workspace", type=click.Path(file_okay=False), envvar="CURATOR_WORKSPACE",
+              help="Workspace folder (default: $CURATOR_WORKSPACE, else the current folder).")
+@click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something went wrong.")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, verbose: int, quiet: bool) -> None:
+    """Send the right article to the right person, and say why.
+
+    curator reads the feeds in feeds.yaml, matches each article against the interests of
+    the people in contacts.yaml, and writes a weekly digest to output/: for each person,
+    the few articles they would value, with the reason and a draft note. It never sends
+    anything itself.
+
+    \b
+    Example:
+      curator init ~/curator && cd ~/curator
+      curator run
+      curator suggest "Zoe"
+    """
+    _setup_logging(verbose, quiet)
+    ctx.obj = Context(workspace, verbose, quiet)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False), default=".")
+@_handle_errors
+def init(directory: str) -> None:
+    """Create a workspace with commented example feeds.yaml and contacts.yaml.
+
+    Existing files are never overwritten.
+
+    \b
+    Example:
+      curator init ~/curator
+    """
+    created = init_workspace(Path(directory))
+    for path in created:
+        click.echo(f"created {path}")
+    if not created:
+        click.echo(f"{directory} already has feeds.yaml and contacts.yaml; nothing changed")
+    else:
+        click.echo("Edit feeds.yaml and contacts.yaml, then run: curator run")
+
+
+@cli.command()
+@click.option("--since", help="Window of articles to take, e.g. 7d, 14d, 2w (default 7d).")
+@click.pass_obj
+@_handle_errors
+def fetch(ctx: Context, since: str | None) -> None:
+    """Fetch the feeds and extract new articles, without making a digest.
+
+    \b
+    Example:
+      curator fetch --since 14d
+    """
+    workspace = ctx.workspace(since=since)
+    with workspace_lock(workspace.lock_path):
+        from curator.store import Store
+
+        with Store(workspace.db_path) as store:
+            run_id = store.start_run()
+            report = pipeline.fetch(workspace, store, progress=_progress(ctx), run_id=run_id)
+            store.finish_run(run_id, None, {"articles_new": report.articles_new})
+    _summarise(ctx, report)
+    if not ctx.quiet:
+        click.echo(f"{report.articles_new} new articles from {report.feeds_ok} feeds")
+
+
+@cli.command()
+@click.option("--since", help="Window of articles to consider, e.g. 7d, 14d (default 7d).")
+@click.option("--per-contact", type=click.IntRange(1, 50),
+              help="At most this many suggestions per person (default 3).")
+@click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html",
+              show_default=True, help="text also prints the digest to stdout.")
+@click.pass_obj
+@_handle_errors
+def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool,
+        fmt: str) -> None:
+    """Fetch, match and write this week's digest to output/ (the weekly cron job).
+
+    Prints the path of the digest. Feeds that fail are named on stderr and in the
+    digest's health section; the run still succeeds if a digest was written.
+
+    \b
+    Example:
+      curator run
+      curator -q -w ~/curator run      # from cron: silent unless something failed
+    """
+    workspace = ctx.workspace(since=since, per_contact=per_contact)
+    with workspace_lock(workspace.lock_path):
+        report, digest = pipeline.run(workspace, progress=_progress(ctx),
+                                      fetch_feeds=not no_fetch)
+    _summarise(ctx, report)
+    if fmt == "text":
+        click.echo(render.render_digest(workspace, digest, "text"), nl=False)
+    elif not ctx.quiet:
+        click.echo(report.digest_path)
+
+
+def _summarise(ctx: Context, report: Any) -> None:
+    """Name each failing feed once on stderr (even under --quiet: cron should mail it)."""
+    feeds = [f for f in report.failures if f.kind == "feed"]
+    pages = [f for f in report.failures if f.kind == "page"]
+    if feeds:
+        click.echo(f"{len(feeds)} of {report.feeds_total} feeds failed:", err=True)
+        for f in feeds:
+            click.echo(f"  {f.feed or f.url}: {f.error}", err=True)
+    if pages and not ctx.quiet:
+        click.echo(f"{len(pages)} article pages could not be read; their feed text was "
+                   f"used instead (see -v)", err=True)
+
+
+def _contact(workspace: Workspace, name: str) -> Contact:
+    return resolve_contact(load_contacts(workspace), name)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 100), help="How many articles (default 3).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
+              show_default=True)
+@click.option("--since", help="Window of articles to consider (default 7d).")
+@click.pass_obj
+@_handle_errors
+def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | None) -> None:
+    """The best stored articles for one person, best first, with the reasons.
+
+    NAME may be a full name, a unique first name, or close to one.
+
+    \b
+    Example:
+      curator suggest zoe
+      curator suggest "Zoe Park" --format json --limit 5
+    """
+    workspace = ctx.workspace(since=since)
+    contact = _contact(workspace, name)
+    suggestions = pipeline.suggest(workspace, contact, limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps([render.suggestion_data(s) for s in suggestions], indent=2,
+                              ensure_ascii=False))
+        return
+    if not suggestions:
+        click.echo(f"Nothing for {contact.name} this week.")
+        return
+    for n, s in enumerate(suggestions, 1):
+        click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
+
+
+def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
+    a = s.article
+    if markdown:
+        lines = [f"{n}. [{render.md_escape(a.title)}](<{a.url}>) (score {s.score:.1f})"]
+        lines += [f"   - {render.md_escape(r.interest)}, in the {r.where}: "
+                  f"{render.md_highlight(r.snippet, r.marks)}" for r in s.reasons]
+        return "\n".join(lines)
+    lines = [f"{n}. {a.title}  (score {s.score:.1f})", f"   {a.url}"]
+    for r in s.reasons:
+        words = ", ".join(b if sim == 100 else f"{b} ({sim}% like {a_})"
+                          for a_, b, sim in r.matched)
+        lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
+        lines.append(f"     “{r.snippet}”")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    cli(prog_name="curator")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""The workspace: where feeds.yaml, contacts.yaml, settings and state live.
+
+Values settle as flag, then ``CURATOR_*`` environment variable, then ``curator.yaml``,
+then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from curator.errors import ConfigError
+from curator.models import Contact, Feed, Interest
+
+FEEDS_FILE = "feeds.yaml"
+CONTACTS_FILE = "contacts.yaml"
+SETTINGS_FILE = "curator.yaml"
+STATE_DIR = ".curator"
+OUTPUT_DIR = "output"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([hdw]?)\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str | int) -> timedelta:
+    """Parse '7d', '2w', '36h' or a bare number of days."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; use e.g. 7d, 2w or 36h")
+    n, unit = int(match[1]), (match[2] or "d").lower()
+    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunable behaviour; every field can be set in curator.yaml or CURATOR_<NAME>."""
+
+    since: str = "7d"  # window of articles a digest considers
+    per_contact: int = 3  # suggestions per person per digest
+    min_score: float = 1.0  # below this nothing is suggested
+    default_cadence: str = ""  # e.g. "30d"; empty means no reminders by default
+    max_entries_per_feed: int = 200
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    deadline: float = 30.0  # total seconds for one request, however slowly it drips
+    max_feed_bytes: int = 10_000_000
+    max_page_bytes: int = 5_000_000
+    max_redirects: int = 5
+    concurrency: int = 8  # simultaneous requests in all
+    per_host: int = 2  # simultaneous requests to one host
+    extract_workers: int = 0  # 0 means one per CPU core
+    extract_timeout: float = 20.0
+    backoff_after: int = 3  # failures in a row before a feed is tried less often
+    user_agent: str = ""
+
+    @property
+    def window(self) -> timedelta:
+        return parse_duration(self.since)
+
+
+@dataclass
+class Workspace:
+    """A folder holding a user's feeds, contacts, state and output."""
+
+    root: Path
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def feeds_path(self) -> Path:
+        return self.root / FEEDS_FILE
+
+    @property
+    def contacts_path(self) -> Path:
+        return self.root / CONTACTS_FILE
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "curator.db"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / "run.lock"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / OUTPUT_DIR
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+
+def find_workspace(path: str | os.PathLike | None = None) -> Path:
+    """The workspace folder: the flag, else $CURATOR_WORKSPACE, else the current directory."""
+    chosen = path or os.environ.get("CURATOR_WORKSPACE") or os.getcwd()
+    root = Path(chosen).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"workspace {root} is not a folder; create one with: curator init {root}")
+    return root.resolve()
+
+
+def open_workspace(path: str | os.PathLike | None = None, **overrides: Any) -> Workspace:
+    """Resolve the workspace and settle its settings (flags given as overrides win)."""
+    root = find_workspace(path)
+    return Workspace(root, load_settings(root, {k: v for k, v in overrides.items()
+                                                 if v is not None}))
+
+
+def _yaml_load(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path.name} not found in {path.parent}; "
+                          f"create one with: curator init") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path.name}{where}: not valid YAML ({problem})") from None
+
+
+def _line(node: Any, key: Any = None) -> str:
+    """' (line N)' for a ruamel node or one of its keys, when known."""
+    try:
+        if key is not None and hasattr(node, "lc"):
+            return f" (line {node.lc.key(key)[0] + 1})"
+        if hasattr(node, "lc"):
+            return f" (line {node.lc.line + 1})"
+    except (KeyError, TypeError, AttributeError):
+        pass
+    return ""
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, str | int):
+        return str(value)
+    if isinstance(value, str) and kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from defaults, curator.yaml, CURATOR_* variables and flags, in that order."""
+    values: dict[str, Any] = {}
+    types = {f.name: type(f.default) for f in fields(Settings)}
+    path = root / SETTINGS_FILE
+    if path.exists():
+        data = _yaml_load(path) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{SETTINGS_FILE}: expected a mapping of setting: value")
+        for key, value in data.items():
+            if key not in types:
+                known = ", ".join(sorted(types))
+                raise ConfigError(f"{SETTINGS_FILE}{_line(data, key)}: unknown setting "
+                                  f"{key!r}; known settings: {known}")
+            values[key] = _coerce(value, types[key], f"{SETTINGS_FILE}, setting {key!r}")
+    for name, kind in types.items():
+        env = os.environ.get(f"CURATOR_{name.upper()}")
+        if env is not None and env != "":
+            values[name] = _coerce(env, kind, f"environment variable CURATOR_{name.upper()}")
+    for name, value in (overrides or {}).items():
+        values[name] = _coerce(value, types[name], f"option --{name.replace('_', '-')}")
+    settings = replace(Settings(), **values)
+    for name in ("since", "default_cadence"):
+        value = getattr(settings, name)
+        if value:
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise ConfigError(f"setting {name}: {exc}") from None
+    return settings
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ConfigError(f"{where}: expected a list of words or phrases")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def load_feeds(workspace: Workspace) -> list[Feed]:
+    """Read feeds.yaml; raise ConfigError naming the entry and field on any mistake."""
+    path = workspace.feeds_path
+    data = _yaml_load(path)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
+        raise ConfigError(f"{FEEDS_FILE}: expected 'feeds:' followed by a list of feeds")
+    feeds: list[Feed] = []
+    for n, item in enumerate(data.get("feeds") or [], start=1):
+        where = f"{FEEDS_FILE}, feed {n}{_line(item) if hasattr(item, 'lc') else ''}"
+        if isinstance(item, str):
+            item = {"url": item}
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a mapping with at least 'url'")
+        url = item.get("url")
+        if not isinstance(url, str) or not url.strip():
+            raise ConfigError(f"{where}: 'url' is missing")
+        name = item.get("name") or ""
+        if not isinstance(name, str):
+            raise ConfigError(f"{where}, field 'name': expected text")
+        full_text = item.get("full_text", False)
+        if not isinstance(full_text, bool):
+            raise ConfigError(f"{where}, field 'full_text': expected true or false")
+        feeds.append(Feed(url=resolve_feed_url(url.strip(), workspace.root, where), name=name,
+                          tags=_string_list(item.get("tags"), f"{where}, field 'tags'"),
+                          full_text=full_text))
+    return feeds
+
+
+def resolve_feed_url(url: str, root: Path, where: str = FEEDS_FILE) -> str:
+    """http(s) and file URLs as they are; a plain path becomes file:// under the workspace."""
+    lowered = url.lower()
+    if lowered.startswith(("http://", "https://", "file://")):
+        return url
+    if re.match(r"^[a-z][a-z0-9+.-]*:", lowered) and not re.match(r"^[a-z]:[\\/]", lowered):
+        raise ConfigError(f"{where}: url {url!r} must be http(s), file:// or a path")
+    return (root / url).resolve().as_uri()
+
+
+def _interest(value: Any, where: str) -> Interest:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        topic = str(value).strip()
+        if not topic:
+            raise ConfigError(f"{where}: an empty interest")
+        return Interest(topic)
+    if isinstance(value, dict):
+        topic = value.get("topic")
+        if not isinstance(topic, str) or not topic.strip():
+            raise ConfigError(f"{where}: 'topic' is missing")
+        weight = value.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            raise ConfigError(f"{where}, field 'weight': expected a positive number")
+        unknown = set(value) - {"topic", "also", "weight"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown field {sorted(unknown)[0]!r} "
+                              f"(use topic, also, weight)")
+        return Interest(topic.strip(), _string_list(value.get("also"), f"{where}, field 'also'"),
+                        float(weight))
+    raise ConfigError(f"{where}: expected a phrase or {{topic: ..., also: [...], weight: N}}")
+
+
+def _date(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return _date(date.fromisoformat(value.strip()), where)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expected a date like 2026-11-02")
+
+
+CONTACT_FIELDS = {"name", "email", "interests", "avoid", "notes", "cadence", "last_contact"}
+
+
+def parse_contact(item: Any, where: str) -> Contact:
+    """One contacts.yaml entry as a Contact, or a ConfigError naming entry and field."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a mapping with name and interests")
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: 'name' is missing")
+    where = f"{where} ({name.strip()})"
+    unknown = set(item) - CONTACT_FIELDS
+    if unknown:
+        raise ConfigError(f"{where}: unknown field {sorted(map(str, unknown))[0]!r}; "
+                          f"known fields: {', '.join(sorted(CONTACT_FIELDS))}")
+    interests = item.get("interests")
+    if interests is None:
+        raise ConfigError(f"{where}: 'interests' is missing")
+    if not isinstance(interests, list):
+        raise ConfigError(f"{where}, field 'interests': expected a list of phrases")
+    avoid = item.get("avoid") or []
+    if not isinstance(avoid, list):
+        raise ConfigError(f"{where}, field 'avoid': expected a list of phrases")
+    email = item.get("email") or ""
+    if not isinstance(email, str):
+        raise ConfigError(f"{where}, field 'email': expected text")
+    notes = item.get("notes") or ""
+    if not isinstance(notes, str):
+        raise ConfigError(f"{where}, field 'notes': expected text")
+    cadence = item.get("cadence")
+    cadence_days = None
+    if cadence not in (None, ""):
+        try:
+            cadence_days = max(1, parse_duration(cadence).days)
+        except ValueError as exc:
+            raise ConfigError(f"{where}, field 'cadence': {exc}") from None
+    last = item.get("last_contact")
+    return Contact(
+        name=" ".join(name.split()),
+        email=email.strip(),
+        interests=tuple(_interest(v, f"{where}, field 'interests' item {i}")
+                        for i, v in enumerate(interests, 1)),
+        avoid=tuple(_interest(v, f"{where}, field 'avoid' item {i}")
+                    for i, v in enumerate(avoid, 1)),
+        notes=notes.strip(),
+        cadence_days=cadence_days,
+        last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
+    )
+
+
+def load_contacts(workspace: Workspace) -> list[Contact]:
+    """Read contacts.yaml; raise ConfigError naming the entry and field on any mistake."""
+    data = _yaml_load(workspace.contacts_path)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list):
+        raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
+    contacts: list[Contact] = []
+    seen: dict[str, str] = {}
+    for n, item in enumerate(data.get("contacts") or [], start=1):
+        where = f"{CONTACTS_FILE}, entry {n}{_line(item)}"
+        contact = parse_contact(item, where)
+        if contact.key in seen:
+            raise ConfigError(f"{where}: {contact.name!r} is listed twice; "
+                              f"merge the two entries")
+        seen[contact.key] = contact.name
+        contacts.append(contact)
+    default = workspace.settings.default_cadence
+    if default:
+        days = max(1, parse_duration(default).days)
+        contacts = [c if c.cadence_days else replace(c, cadence_days=days) for c in contacts]
+    return contacts

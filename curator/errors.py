@@ -1,0 +1,33 @@
+"""The errors curator raises. Only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+
+class CuratorError(Exception):
+    """Something the user can fix; the message says what to do."""
+
+    exit_code = 1
+
+
+class ConfigError(CuratorError):
+    """A workspace file is missing, malformed or has a wrong value."""
+
+    exit_code = 2
+
+
+class NameError_(CuratorError):
+    """A contact name that matches nobody, or more than one person."""
+
+
+class LockedError(CuratorError):
+    """Another curator run holds the workspace lock."""
+
+    exit_code = 75  # EX_TEMPFAIL: cron may simply try again later
+
+
+class FetchError(CuratorError):
+    """A feed or page could not be fetched; carries a short reason."""
+
+
+class NotAFeedError(FetchError):
+    """The bytes fetched are not a feed (empty, HTML page, binary)."""

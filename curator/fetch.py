@@ -1,0 +1,304 @@
+"""The only module that talks to the network: bounded, polite HTTP GETs and file reads.
+
+Every request has a connect timeout, a read timeout and a total deadline (a server that
+drips one byte at a time cannot hold a run), a cap on bytes counted after decompression
+(gzip bombs), a cap on redirects, verified TLS, and a guard that keeps links found in feeds
+away from private addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import mimetypes
+import socket
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from curator import __version__
+from curator.errors import FetchError
+from curator.urls import host_of
+
+DEFAULT_USER_AGENT = (f"curator/{__version__} (personal feed reader; "
+                      f"+https://pypi.org/project/curator/)")
+
+
+@dataclass
+class Response:
+    """What a GET returned: final URL, status, headers and the decoded body bytes."""
+
+    url: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    moved_to: str | None = None  # where a permanent redirect says the resource now lives
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+
+class HTTPStatusError(FetchError):
+    """A response with an error status; carries the status and any Retry-After."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None,
+                 location: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.location = location
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds every request obeys."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    deadline: float = 30.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host: int = 2
+    concurrency: int = 8
+
+
+def _blocked_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+            or ip.is_multicast or ip.is_unspecified or not ip.is_global)
+
+
+def check_public(url: str, allowed_host: str | None = None) -> None:
+    """Refuse a URL whose host resolves to a loopback, private, link-local or metadata address.
+
+    ``allowed_host`` (the host of a feed the user listed) is exempt, so a user's own
+    local feed and its pages still work.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if not host:
+        raise FetchError(f"no host in {url!r}")
+    if allowed_host and host == allowed_host.lower():
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}: {exc}") from None
+    for info in infos:
+        if _blocked_address(info[4][0]):
+            raise FetchError(f"refused: {host} resolves to a private address ({info[4][0]})")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+class _Decoder:
+    """Streams gzip/deflate decompression with an output cap, so bombs stop early."""
+
+    def __init__(self, encoding: str):
+        encoding = encoding.strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self.z = zlib.decompressobj()
+            self.raw_deflate = True
+        elif encoding in ("", "identity"):
+            self.z = None
+        else:
+            raise FetchError(f"unsupported content encoding {encoding!r}")
+        self.first = True
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        if self.z is None:
+            return chunk[:room + 1]
+        try:
+            if self.first and getattr(self, "raw_deflate", False):
+                self.first = False
+                try:
+                    probe = zlib.decompressobj()
+                    out = probe.decompress(chunk, room + 1)
+                    self.z = probe
+                    return out
+                except zlib.error:
+                    self.z = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.z.decompress(self.z.unconsumed_tail + chunk, room + 1)
+        except zlib.error as exc:
+            raise FetchError(f"invalid compressed body ({exc})") from None
+
+
+class Fetcher:
+    """A shared HTTP client with per-host politeness; thread-safe."""
+
+    def __init__(self, limits: Limits | None = None, user_agent: str = ""):
+        self.limits = limits or Limits()
+        self.user_agent = user_agent or DEFAULT_USER_AGENT
+        self._hosts: dict[str, threading.Semaphore] = {}
+        self._hosts_lock = threading.Lock()
+        self.requests = 0
+        self.client = httpx.Client(
+            http2=False, verify=True, follow_redirects=False, trust_env=False,
+            timeout=httpx.Timeout(self.limits.read_timeout,
+                                  connect=self.limits.connect_timeout),
+            limits=httpx.Limits(max_connections=self.limits.concurrency,
+                                max_keepalive_connections=self.limits.concurrency),
+            headers={"User-Agent": self.user_agent,
+                     "Accept-Encoding": "gzip, deflate"},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _host_slot(self, host: str) -> threading.Semaphore:
+        with self._hosts_lock:
+            if host not in self._hosts:
+                self._hosts[host] = threading.Semaphore(self.limits.per_host)
+            return self._hosts[host]
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+            accept: str = "*/*", max_bytes: int | None = None, guard: bool = False,
+            allowed_host: str | None = None, file_root: Path | None = None) -> Response:
+        """GET a URL within the limits; raise FetchError (or HTTPStatusError) on failure.
+
+        ``guard`` applies the private-address check to the URL and each redirect;
+        ``file_root`` permits file:// URLs, which must lie under that folder.
+        """
+        max_bytes = max_bytes or self.limits.max_bytes
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "file":
+            if file_root is None:
+                raise FetchError("file:// links are only followed for feeds you listed")
+            return read_file(url, max_bytes, file_root)
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        deadline = time.monotonic() + self.limits.deadline
+        seen: list[str] = []
+        moved_to: str | None = None
+        permanent = True  # every hop so far was a permanent redirect
+        for _hop in range(self.limits.max_redirects + 1):
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
+                raise FetchError(f"refused: only http(s) links are followed, not {url[:80]!r}")
+            if guard or seen:
+                check_public(url, allowed_host or host_of(seen[0] if seen else url))
+            seen.append(url)
+            response = self._get_once(url, headers, deadline, max_bytes)
+            if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                target = urljoin(url, response.headers["location"].strip())
+                if target in seen:
+                    raise FetchError(f"redirect loop at {target}")
+                permanent = permanent and response.status in (301, 308)
+                if permanent:
+                    moved_to = target
+                url = target
+                continue
+            response.moved_to = moved_to
+            if response.status == 304:
+                return response
+            if response.status >= 400:
+                raise HTTPStatusError(
+                    f"HTTP {response.status}", response.status,
+                    retry_after=_retry_after(response.headers.get("retry-after")))
+            if response.status >= 300:
+                raise FetchError(f"HTTP {response.status} without a usable Location")
+            return response
+        raise FetchError(f"more than {self.limits.max_redirects} redirects")
+
+    def _get_once(self, url: str, headers: dict[str, str], deadline: float,
+                  max_bytes: int) -> Response:
+        host = (urlsplit(url).hostname or "").lower()
+        slot = self._host_slot(host)
+        with slot:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError(f"gave up after {self.limits.deadline:g} s")
+            self.requests += 1
+            try:
+                with self.client.stream("GET", url, headers=headers) as r:
+                    out = Response(url=str(r.url), status=r.status_code,
+                                   headers={k.lower(): v for k, v in r.headers.items()})
+                    if r.status_code != 200:
+                        return out
+                    decoder = _Decoder(r.headers.get("content-encoding", ""))
+                    parts: list[bytes] = []
+                    size = 0
+                    for chunk in r.iter_raw(65536):
+                        data = decoder.feed(chunk, max_bytes - size)
+                        size += len(data)
+                        if size > max_bytes:
+                            raise FetchError(f"too large (over {max_bytes // 1000:,} kB)")
+                        parts.append(data)
+                        if time.monotonic() > deadline:
+                            raise FetchError(f"too slow: no full response within "
+                                             f"{self.limits.deadline:g} s")
+                    out.body = b"".join(parts)
+                    return out
+            except httpx.TimeoutException as exc:
+                kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+                raise FetchError(f"timed out ({kind})") from None
+            except httpx.ConnectError as exc:
+                raise FetchError(f"cannot connect: {_short(exc)}") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{type(exc).__name__}: {_short(exc)}") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def read_file(url: str, max_bytes: int, root: Path) -> Response:
+    """Read a file:// URL, which must lie under ``root``, with the same byte cap."""
+    parts = urlsplit(url)
+    path = Path(url2pathname(unquote(parts.path))).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise FetchError(f"refused: {path} is outside {root}")
+    try:
+        with path.open("rb") as fh:
+            body = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(body) > max_bytes:
+        raise FetchError(f"too large (over {max_bytes // 1000:,} kB)")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if path.suffix.lower() in (".rss", ".atom", ".xml"):
+        kind = "application/xml"
+    return Response(url=path.as_uri(), status=200, body=body,
+                    headers={"content-type": kind})

@@ -1,0 +1,412 @@
+"""Fuzzy, explainable matching of interests against articles. Pure: no I/O.
+
+The design scales with the number of distinct words rather than articles x interests x
+text length:
+
+1. ``Index`` lemmatises every article once and keeps, per article, its lemma ids in
+   sorted order (positions by binary search) and, globally, which articles hold a lemma.
+2. Each distinct interest *word* is expanded once against the vocabulary: exactly for
+   short words and acronyms, by edit distance (rapidfuzz ``process.cdist``) for longer
+   ones, so "lerning" finds "learning" but "sailing" never finds "failing".
+3. Phrases are found through token positions: all of an interest's words within a small
+   window, in any order ("marathon training" matches "training for a marathon"), plus
+   the joined and split forms that make "start-ups", "start ups" and "startups" equal.
+4. Scores reward what an article is about: saturated term frequency (BM25's), inverse
+   document frequency, title and opening boosts, coverage of several interests, and a
+   penalty for one passing mention deep in a long text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from curator.models import Article, Contact, Interest, Reason
+from curator.text import WORD, content_words, fold, is_acronym, lemma, tokens
+
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2.0  # a title hit counts as this many body hits
+OPENING_TOKENS = 80  # the "lede": hits here show the article is about the topic
+PASSING_PENALTY = 0.35
+LONG_TEXT = 250  # tokens; a single mention deep in a longer text is "in passing"
+COVERAGE_BONUS = 0.2  # per extra interest matched
+MIN_FUZZY_LEN = 6  # words of five letters or fewer match exactly
+WINDOW_SLACK = 3
+PRIOR_DOCS = 50  # extra tokens allowed between the words of a phrase
+
+
+@dataclass(frozen=True)
+class Hit:
+    """How one interest phrase occurs in one article."""
+
+    phrase: str
+    title_positions: tuple[int, ...]
+    body_positions: tuple[tuple[int, ...], ...]  # each occurrence: the positions of its words
+    similarity: int  # worst similarity (0-100) among the words that matched
+    words: tuple[tuple[str, str, int], ...]  # (interest word, article lemma, similarity)
+
+    @property
+    def count(self) -> int:
+        return len(self.title_positions) + len(self.body_positions)
+
+    @property
+    def where(self) -> str:
+        if self.title_positions and self.body_positions:
+            return "title and body"
+        return "title" if self.title_positions else "body"
+
+
+@dataclass
+class InterestMatch:
+    """The best evidence for one of a contact's interests in one article."""
+
+    interest: Interest
+    hit: Hit
+    score: float
+
+
+@dataclass
+class ArticleMatch:
+    """An article scored for one contact, with evidence per interest and any avoid hits."""
+
+    index: int
+    score: float
+    interests: list[InterestMatch] = field(default_factory=list)
+    avoided: list[InterestMatch] = field(default_factory=list)  # substantial avoid-topic hits
+    mentioned_avoid: list[InterestMatch] = field(default_factory=list)  # passing mentions
+
+
+@dataclass
+class _Doc:
+    title_sorted: np.ndarray
+    title_order: np.ndarray
+    body_sorted: np.ndarray
+    body_order: np.ndarray
+    length: int
+
+
+def _sorted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.asarray(ids, dtype=np.int32)
+    order = np.argsort(arr, kind="stable").astype(np.int32)
+    return arr[order], order
+
+
+def _positions(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    left = np.searchsorted(sorted_ids, ids, "left")
+    right = np.searchsorted(sorted_ids, ids, "right")
+    if len(ids) == 1:
+        return np.sort(order[left[0]:right[0]])
+    return np.sort(np.concatenate([order[a:b] for a, b in zip(left, right, strict=True)]))
+
+
+class Index:
+    """The stored articles, lemmatised once, ready for phrase queries."""
+
+    def __init__(self, articles: Sequence[Article]):
+        self.articles = list(articles)
+        self.vocab: dict[str, int] = {}
+        self.words: list[str] = []
+        self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
+        postings: list[list[int]] = []
+        self.docs: list[_Doc] = []
+        for i, article in enumerate(self.articles):
+            title_ids = self._ids(article.title, postings)
+            body_ids = self._ids(article.text, postings)
+            for word_id in set(title_ids) | set(body_ids):
+                postings[word_id].append(i)
+            self.docs.append(_Doc(*_sorted(title_ids), *_sorted(body_ids), len(body_ids)))
+        self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
+        self.df = np.asarray([len(p) for p in postings], dtype=np.int32)
+        self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
+        self._expansions: dict[tuple[str, bool], dict[int, int]] = {}
+        self._hits: dict[str, dict[int, Hit]] = {}
+
+    def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
+        ids = []
+        surfaces = self.surfaces
+        for written in WORD.findall(text):
+            folded = fold(written)
+            word_id = surfaces.get(folded)
+            if word_id is None:
+                word_id = surfaces[folded] = self._id(lemma(folded), postings)
+            ids.append(word_id)
+        return ids
+
+    def _id(self, word: str, postings: list[list[int]]) -> int:
+        word_id = self.vocab.get(word)
+        if word_id is None:
+            word_id = self.vocab[word] = len(self.words)
+            self.words.append(word)
+            postings.append([])
+        return word_id
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    # -- word expansion ------------------------------------------------------------------
+
+    def expand(self, word: str, exact: bool = False) -> dict[int, int]:
+        """Vocabulary ids a (lemmatised) interest word stands for, with similarity 0-100.
+
+        Short words and acronyms match exactly. Longer words also match vocabulary words
+        within one edit (two from nine letters up) that start with the same letter, but
+        only when the word itself is rare in the articles: fuzziness is there to catch a
+        misspelt interest, not to turn "learning" into "leaning".
+        """
+        key = (word, exact)
+        if key in self._expansions:
+            return self._expansions[key]
+        found: dict[int, int] = {}
+        own = self.vocab.get(word)
+        if own is None:
+            own = self.surfaces.get(word)
+        if own is not None:
+            found[own] = 100
+        if not exact and len(word) >= MIN_FUZZY_LEN and (own is None or self.df[own] < 2):
+            limit = 1 if len(word) < 9 else 2
+            candidates = [w for w in self.surfaces
+                          if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit]
+            if candidates:
+                distances = process.cdist([word], candidates, scorer=Levenshtein.distance,
+                                          score_cutoff=limit, dtype=np.uint8, workers=-1)[0]
+                for j in np.flatnonzero(distances <= limit):
+                    candidate = candidates[j]
+                    similarity = round(100 * (1 - distances[j] / max(len(word),
+                                                                      len(candidate))))
+                    word_id = self.surfaces[candidate]
+                    found[word_id] = max(found.get(word_id, 0), similarity)
+        self._expansions[key] = found
+        return found
+
+    # -- phrase search -------------------------------------------------------------------
+
+    def _variants(self, phrase: str) -> list[list[tuple[str, str, bool]]]:
+        """Word sequences equivalent to a phrase: as written, joined, or split in two."""
+        words = [(lem if lem in self.vocab else fold(written), written, is_acronym(written))
+                 for lem, written in content_words(phrase)]
+        variants = [words]
+        if len(words) > 1:  # "start ups" / "start-ups" -> "startups"
+            joined = "".join(fold(w) for _, w, _ in words)
+            variants.append([(lemma(joined), joined, False)])
+        elif len(words) == 1 and len(words[0][0]) >= 6 and not words[0][2]:
+            word = words[0][0]  # "startups" -> "start ups", if both halves are known words
+            for cut in range(3, len(word) - 2):
+                head, tail = word[:cut], word[cut:]
+                if head in self.vocab and (tail in self.vocab or lemma(tail) in self.vocab):
+                    variants.append([(head, head, True), (lemma(tail), tail, True)])
+        return variants
+
+    def find(self, phrase: str) -> dict[int, Hit]:
+        """Every article in which the phrase occurs, with where and how closely."""
+        if phrase in self._hits:
+            return self._hits[phrase]
+        hits: dict[int, Hit] = {}
+        for n, variant in enumerate(self._variants(phrase)):
+            adjacent = n > 0 and len(variant) > 1
+            for index, hit in self._find_variant(phrase, variant, adjacent).items():
+                if index not in hits or hit.count > hits[index].count:
+                    hits[index] = hit
+        self._hits[phrase] = hits
+        return hits
+
+    def _find_variant(self, phrase: str, words: list[tuple[str, str, bool]],
+                      adjacent: bool) -> dict[int, Hit]:
+        expansions = [self.expand(lem, exact) for lem, _, exact in words]
+        if not all(expansions):
+            return {}
+        ids = [np.fromiter(e.keys(), dtype=np.int32, count=len(e)) for e in expansions]
+        docs: np.ndarray | None = None
+        for word_ids in ids:
+            holders = np.unique(np.concatenate([self.postings[i] for i in word_ids]))
+            docs = holders if docs is None else np.intersect1d(docs, holders,
+                                                               assume_unique=True)
+            if not len(docs):
+                return {}
+        window = 1 if adjacent else len(words) + WINDOW_SLACK
+        result: dict[int, Hit] = {}
+        for index in docs.tolist():
+            doc = self.docs[index]
+            title = self._occurrences(doc.title_sorted, doc.title_order, ids, window, adjacent)
+            body = self._occurrences(doc.body_sorted, doc.body_order, ids, window, adjacent)
+            if not title and not body:
+                continue
+            matched = self._matched_words(doc, title, body, words, expansions)
+            result[index] = Hit(phrase, tuple(t[0] for t in title), tuple(body),
+                                min(s for _, _, s in matched), tuple(matched))
+        return result
+
+    @staticmethod
+    def _occurrences(sorted_ids: np.ndarray, order: np.ndarray, ids: list[np.ndarray],
+                     window: int, adjacent: bool) -> list[tuple[int, ...]]:
+        if not len(sorted_ids):
+            return []
+        positions = [_positions(sorted_ids, order, word_ids) for word_ids in ids]
+        if any(not len(p) for p in positions):
+            return []
+        if len(positions) == 1:
+            return [(int(p),) for p in positions[0]]
+        found: list[tuple[int, ...]] = []
+        last_end = -1
+        for anchor in positions[0].tolist():
+            if anchor <= last_end:
+                continue
+            chosen = [anchor]
+            for k, others in enumerate(positions[1:], start=1):
+                if adjacent:
+                    want = anchor + k
+                    ok = np.searchsorted(others, want)
+                    if ok < len(others) and others[ok] == want:
+                        chosen.append(want)
+                        continue
+                    break
+                lo = np.searchsorted(others, anchor - window)
+                hi = np.searchsorted(others, anchor + window, "right")
+                near = [p for p in others[lo:hi].tolist() if p not in chosen]
+                if not near:
+                    break
+                chosen.append(min(near, key=lambda p: abs(p - anchor)))
+            if len(chosen) == len(positions):
+                found.append(tuple(sorted(chosen)))
+                last_end = max(chosen)
+        return found
+
+    def _matched_words(self, doc: _Doc, title: list, body: list,
+                       words: list[tuple[str, str, bool]],
+                       expansions: list[dict[int, int]]) -> list[tuple[str, str, int]]:
+        title_ids = doc.title_sorted[np.argsort(doc.title_order)] if title else None
+        body_ids = doc.body_sorted[np.argsort(doc.body_order)] if body else None
+        first = title[0] if title else body[0]
+        source = title_ids if title else body_ids
+        matched = []
+        for (_, written, _), expansion, position in zip(words, expansions, first, strict=False):
+            word_id = int(source[position])
+            matched.append((written, self.words[word_id], expansion.get(word_id, 100)))
+        if len(matched) < len(words):  # positions sorted differently from words: best effort
+            matched += [(w, w, 100) for _, w, _ in words[len(matched):]]
+        return matched
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def idf(self, df: int) -> float:
+        # Pseudo-documents that hold none of the words keep idf meaningful in a small
+        # workspace: three stored articles should not make every word look common.
+        n = len(self.docs) + PRIOR_DOCS
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def score_hit(self, index: int, hit: Hit, df: int) -> float:
+        """How strongly one phrase's occurrences say the article is about it."""
+        doc = self.docs[index]
+        body_positions = [p[0] for p in hit.body_positions]
+        opening = any(p < OPENING_TOKENS for p in body_positions)
+        tf = len(body_positions) + TITLE_WEIGHT * len(hit.title_positions) + (1 if opening
+                                                                               else 0)
+        norm = K1 * (1 - B + B * doc.length / max(self.avg_length, 1))
+        saturated = tf * (K1 + 1) / (tf + norm)
+        score = self.idf(df) * saturated * (hit.similarity / 100) ** 2
+        if not hit.title_positions and len(body_positions) == 1 and not opening \
+                and doc.length > LONG_TEXT:
+            score *= PASSING_PENALTY
+        return score
+
+    def match_interest(self, interest: Interest) -> dict[int, InterestMatch]:
+        """The best phrase (topic or alias) of an interest in every article that has one."""
+        best: dict[int, InterestMatch] = {}
+        for phrase in interest.phrases:
+            hits = self.find(phrase)
+            df = len(hits)
+            for index, hit in hits.items():
+                score = interest.weight * self.score_hit(index, hit, df)
+                if index not in best or score > best[index].score:
+                    best[index] = InterestMatch(interest, hit, score)
+        return best
+
+    def match_contact(self, contact: Contact) -> list[ArticleMatch]:
+        """Every article that matches at least one interest, scored, best first."""
+        matches: dict[int, ArticleMatch] = {}
+        for interest in contact.interests:
+            for index, found in self.match_interest(interest).items():
+                matches.setdefault(index, ArticleMatch(index, 0.0)).interests.append(found)
+        for match in matches.values():
+            total = sum(m.score for m in match.interests)
+            match.score = total * (1 + COVERAGE_BONUS * (len(match.interests) - 1))
+            match.interests.sort(key=lambda m: m.score, reverse=True)
+        for topic in contact.avoid:
+            for index, found in self.match_interest(topic).items():
+                if index not in matches:
+                    continue
+                if self.is_substantial(index, found.hit):
+                    matches[index].avoided.append(found)
+                else:
+                    matches[index].mentioned_avoid.append(found)
+        return sorted(matches.values(), key=lambda m: (-m.score, m.index))
+
+    def is_substantial(self, index: int, hit: Hit) -> bool:
+        """Is the article *about* this phrase, rather than mentioning it in passing?"""
+        doc = self.docs[index]
+        body = [p[0] for p in hit.body_positions]
+        if hit.title_positions or len(body) >= 3:
+            return True
+        if any(p < OPENING_TOKENS for p in body) and len(body) >= 2:
+            return True
+        return doc.length > 0 and len(body) / doc.length > 0.01
+
+    # -- explanations --------------------------------------------------------------------
+
+    def reason(self, index: int, found: InterestMatch) -> Reason:
+        """The human-readable evidence for one interest in one article."""
+        article = self.articles[index]
+        hit = found.hit
+        words = tuple((a, b, s) for a, b, s in hit.words)
+        if hit.body_positions:
+            snippet, marks, surfaces = snippet_for(article.text, hit.body_positions)
+        else:
+            snippet, marks, surfaces = snippet_for(article.title, [(p,) for p in
+                                                                   hit.title_positions])
+        words = tuple((a, surfaces.get(b, b), s) for a, b, s in words)
+        label = found.interest.topic
+        if hit.phrase != found.interest.topic:
+            label = f"{found.interest.topic} (as “{hit.phrase}”)"
+        return Reason(interest=label, matched=words, where=hit.where, count=hit.count,
+                      snippet=snippet, marks=marks, score=found.score)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
+SNIPPET_CHARS = 280
+
+
+def snippet_for(text: str, occurrences: Sequence[Sequence[int]]
+                ) -> tuple[str, tuple[tuple[int, int], ...], dict[str, str]]:
+    """The sentence around the first occurrence, the spans to mark, and lemma -> word found."""
+    toks = tokens(text)
+    first = [p for p in occurrences[0] if p < len(toks)] if occurrences else []
+    if not first:
+        return text[:SNIPPET_CHARS], (), {}
+    start_char = toks[first[0]].start
+    end_char = toks[first[-1]].end
+    begin = 0
+    for m in _SENTENCE_END.finditer(text, 0, start_char):
+        begin = m.end()
+    m = _SENTENCE_END.search(text, end_char)
+    finish = m.start() if m else len(text)
+    prefix = suffix = ""
+    if finish - begin > SNIPPET_CHARS:  # a long sentence: centre the window on the match
+        centre = (start_char + end_char) // 2
+        new_begin = max(begin, centre - SNIPPET_CHARS // 2)
+        new_finish = min(finish, new_begin + SNIPPET_CHARS)
+        new_begin = max(begin, new_finish - SNIPPET_CHARS)
+        prefix = "…" if new_begin > begin else ""
+        suffix = "…" if new_finish < finish else ""
+        begin, finish = new_begin, new_finish
+    marks = []
+    for p in sorted({p for occ in occurrences for p in occ}):
+        if p < len(toks) and begin <= toks[p].start and toks[p].end <= finish:
+            marks.append((toks[p].start - begin + len(prefix), toks[p].end - begin + len(prefix)))
+    surfaces = {toks[p].lemma: toks[p].surface for p in first}
+    return prefix + text[begin:finish].strip() + suffix, tuple(marks), surfaces

@@ -1,0 +1,79 @@
+"""Normalisation and tokens: the common ground where interests meet articles.
+
+Words are case- and accent-folded, split on anything that is not a letter or digit
+(so "start-ups" is "start" + "ups", and hyphen/space variants are found by joining
+neighbours in match), and reduced to a lemma with simplemma, a dictionary lemmatiser:
+it folds "marathons" and "running" without the over-stemming of a suffix stripper
+(Porter turns "organization" into "organ" and "university" into "univers").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "s", "t", "don", "doesn", "didn", "isn", "wasn", "aren", "weren", "won", "wouldn", "shouldn", "couldn", "via", "per", "vs", "new"])
+
+
+def fold(word: str) -> str:
+    """Lower-case, accent-free form of a word: 'Café' -> 'cafe', 'Straße' -> 'strasse'."""
+    word = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in word if not unicodedata.combining(ch)).replace("’", "'")
+
+
+@lru_cache(maxsize=500_000)
+def lemma(folded: str) -> str:
+    """The dictionary form of a folded word ('marathons' -> 'marathon'); itself if unknown."""
+    if folded.endswith("'s"):
+        folded = folded[:-2]
+    folded = folded.replace("'", "")
+    if len(folded) < 3 or folded.isdigit():
+        return folded
+    try:
+        result = simplemma.lemmatize(folded, lang="en")
+    except Exception:
+        return folded
+    result = fold(result)
+    # simplemma maps some words to a different part of speech's lemma with other letters
+    # ("better" -> "good"); keep only folds that share a stem with the word.
+    return result if result[:3] == folded[:3] else folded
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of a text: its lemma, the surface form, and its character span."""
+
+    lemma: str
+    surface: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """Every word of a text with its lemma and character offsets."""
+    return [Token(lemma(fold(m.group())), m.group(), m.start(), m.end())
+            for m in WORD.finditer(text)]
+
+
+def lemmas(text: str) -> list[str]:
+    """The lemmas of a text, in order: the form indexes are built from."""
+    return [lemma(fold(m.group())) for m in WORD.finditer(text)]
+
+
+def is_acronym(word: str) -> bool:
+    """'AI', 'NASA', 'COVID-19': written in capitals by the user, so matched exactly."""
+    letters = [ch for ch in word if ch.isalpha()]
+    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+def content_words(phrase: str) -> list[tuple[str, str]]:
+    """(lemma, written form) of the words of an interest that carry meaning."""
+    words = [(lemma(fold(m.group())), m.group()) for m in WORD.finditer(phrase)]
+    kept = [w for w in words if w[0] not in STOPWORDS]
+    return kept or words
