@@ -49,6 +49,7 @@ class Context:
 
 def _handle_errors(fn: Callable) -> Callable:
     """Turn CuratorError into a one-line message and its exit code; no tracebacks."""
+
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -56,6 +57,7 @@ def _handle_errors(fn: Callable) -> Callable:
         except CuratorError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+
     return wrapper
 
 
@@ -63,8 +65,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logger = logging.getLogger("curator")
     logger.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"
-                                           if verbose else "%(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(levelname)s: %(message)s" if verbose else "%(message)s")
+    )
     logger.addHandler(handler)
     logger.propagate = False
     if quiet:
@@ -87,14 +90,19 @@ def _progress(ctx: Context) -> pipeline.Progress | None:
         click.echo(f"\r{stage}: {done}/{total}", err=True, nl=False)
         if end:
             click.echo("", err=True)
+
     return show
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
-             epilog=EXIT_CODES)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, "--version", prog_name="curator")
-@click.option("-w", "--workspace", type=click.Path(file_okay=False), envvar="CURATOR_WORKSPACE",
-              help="Workspace folder (default: $CURATOR_WORKSPACE, else the current folder).")
+@click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False),
+    envvar="CURATOR_WORKSPACE",
+    help="Workspace folder (default: $CURATOR_WORKSPACE, else the current folder).",
+)
 @click.option("-v", "--verbose", count=True, help="Say more on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something went wrong.")
 @click.pass_context
@@ -163,15 +171,23 @@ def fetch(ctx: Context, since: str | None) -> None:
 
 @cli.command()
 @click.option("--since", help="Window of articles to consider, e.g. 7d, 14d (default 7d).")
-@click.option("--per-contact", type=click.IntRange(1, 50),
-              help="At most this many suggestions per person (default 3).")
+@click.option(
+    "--per-contact",
+    type=click.IntRange(1, 50),
+    help="At most this many suggestions per person (default 3).",
+)
 @click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch.")
-@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html",
-              show_default=True, help="text also prints the digest to stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "text"]),
+    default="html",
+    show_default=True,
+    help="text also prints the digest to stdout.",
+)
 @click.pass_obj
 @_handle_errors
-def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool,
-        fmt: str) -> None:
+def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool, fmt: str) -> None:
     """Fetch, match and write this week's digest to output/ (the weekly cron job).
 
     Prints the path of the digest. Feeds that fail are named on stderr and in the
@@ -184,8 +200,7 @@ def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool
     """
     workspace = ctx.workspace(since=since, per_contact=per_contact)
     with workspace_lock(workspace.lock_path):
-        report, digest = pipeline.run(workspace, progress=_progress(ctx),
-                                      fetch_feeds=not no_fetch)
+        report, digest = pipeline.run(workspace, progress=_progress(ctx), fetch_feeds=not no_fetch)
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)
@@ -202,8 +217,11 @@ def _summarise(ctx: Context, report: Any) -> None:
         for f in feeds:
             click.echo(f"  {f.feed or f.url}: {f.error}", err=True)
     if pages and not ctx.quiet:
-        click.echo(f"{len(pages)} article pages could not be read; their feed text was "
-                   f"used instead (see -v)", err=True)
+        click.echo(
+            f"{len(pages)} article pages could not be read; their feed text was "
+            f"used instead (see -v)",
+            err=True,
+        )
 
 
 def _contact(workspace: Workspace, name: str) -> Contact:
@@ -213,8 +231,9 @@ def _contact(workspace: Workspace, name: str) -> Contact:
 @cli.command()
 @click.argument("name")
 @click.option("--limit", type=click.IntRange(1, 100), help="How many articles (default 3).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True
+)
 @click.option("--since", help="Window of articles to consider (default 7d).")
 @click.pass_obj
 @_handle_errors
@@ -232,8 +251,11 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
     contact = _contact(workspace, name)
     suggestions = pipeline.suggest(workspace, contact, limit=limit)
     if fmt == "json":
-        click.echo(json.dumps([render.suggestion_data(s) for s in suggestions], indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [render.suggestion_data(s) for s in suggestions], indent=2, ensure_ascii=False
+            )
+        )
         return
     if not suggestions:
         click.echo(f"Nothing for {contact.name} this week.")
@@ -246,13 +268,17 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
         lines = [f"{n}. [{render.md_escape(a.title)}](<{a.url}>) (score {s.score:.1f})"]
-        lines += [f"   - {render.md_escape(r.interest)}, in the {r.where}: "
-                  f"{render.md_highlight(r.snippet, r.marks)}" for r in s.reasons]
+        lines += [
+            f"   - {render.md_escape(r.interest)}, in the {r.where}: "
+            f"{render.md_highlight(r.snippet, r.marks)}"
+            for r in s.reasons
+        ]
         return "\n".join(lines)
     lines = [f"{n}. {a.title}  (score {s.score:.1f})", f"   {a.url}"]
     for r in s.reasons:
-        words = ", ".join(b if sim == 100 else f"{b} ({sim}% like {a_})"
-                          for a_, b, sim in r.matched)
+        words = ", ".join(
+            b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
+        )
         lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
         lines.append(f"     “{r.snippet}”")
     return "\n".join(lines) + "\n"

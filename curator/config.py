@@ -112,16 +112,18 @@ def find_workspace(path: str | os.PathLike | None = None) -> Path:
 def open_workspace(path: str | os.PathLike | None = None, **overrides: Any) -> Workspace:
     """Resolve the workspace and settle its settings (flags given as overrides win)."""
     root = find_workspace(path)
-    return Workspace(root, load_settings(root, {k: v for k, v in overrides.items()
-                                                 if v is not None}))
+    return Workspace(
+        root, load_settings(root, {k: v for k, v in overrides.items() if v is not None})
+    )
 
 
 def _yaml_load(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path.name} not found in {path.parent}; "
-                          f"create one with: curator init") from None
+        raise ConfigError(
+            f"{path.name} not found in {path.parent}; create one with: curator init"
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
     try:
@@ -174,8 +176,10 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
         for key, value in data.items():
             if key not in types:
                 known = ", ".join(sorted(types))
-                raise ConfigError(f"{SETTINGS_FILE}{_line(data, key)}: unknown setting "
-                                  f"{key!r}; known settings: {known}")
+                raise ConfigError(
+                    f"{SETTINGS_FILE}{_line(data, key)}: unknown setting "
+                    f"{key!r}; known settings: {known}"
+                )
             values[key] = _coerce(value, types[key], f"{SETTINGS_FILE}, setting {key!r}")
     for name, kind in types.items():
         env = os.environ.get(f"CURATOR_{name.upper()}")
@@ -228,9 +232,14 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
         full_text = item.get("full_text", False)
         if not isinstance(full_text, bool):
             raise ConfigError(f"{where}, field 'full_text': expected true or false")
-        feeds.append(Feed(url=resolve_feed_url(url.strip(), workspace.root, where), name=name,
-                          tags=_string_list(item.get("tags"), f"{where}, field 'tags'"),
-                          full_text=full_text))
+        feeds.append(
+            Feed(
+                url=resolve_feed_url(url.strip(), workspace.root, where),
+                name=name,
+                tags=_string_list(item.get("tags"), f"{where}, field 'tags'"),
+                full_text=full_text,
+            )
+        )
     return feeds
 
 
@@ -259,10 +268,12 @@ def _interest(value: Any, where: str) -> Interest:
             raise ConfigError(f"{where}, field 'weight': expected a positive number")
         unknown = set(value) - {"topic", "also", "weight"}
         if unknown:
-            raise ConfigError(f"{where}: unknown field {sorted(unknown)[0]!r} "
-                              f"(use topic, also, weight)")
-        return Interest(topic.strip(), _string_list(value.get("also"), f"{where}, field 'also'"),
-                        float(weight))
+            raise ConfigError(
+                f"{where}: unknown field {sorted(unknown)[0]!r} (use topic, also, weight)"
+            )
+        return Interest(
+            topic.strip(), _string_list(value.get("also"), f"{where}, field 'also'"), float(weight)
+        )
     raise ConfigError(f"{where}: expected a phrase or {{topic: ..., also: [...], weight: N}}")
 
 
@@ -292,8 +303,10 @@ def parse_contact(item: Any, where: str) -> Contact:
     where = f"{where} ({name.strip()})"
     unknown = set(item) - CONTACT_FIELDS
     if unknown:
-        raise ConfigError(f"{where}: unknown field {sorted(map(str, unknown))[0]!r}; "
-                          f"known fields: {', '.join(sorted(CONTACT_FIELDS))}")
+        raise ConfigError(
+            f"{where}: unknown field {sorted(map(str, unknown))[0]!r}; "
+            f"known fields: {', '.join(sorted(CONTACT_FIELDS))}"
+        )
     interests = item.get("interests")
     if interests is None:
         raise ConfigError(f"{where}: 'interests' is missing")
@@ -319,10 +332,12 @@ def parse_contact(item: Any, where: str) -> Contact:
     return Contact(
         name=" ".join(name.split()),
         email=email.strip(),
-        interests=tuple(_interest(v, f"{where}, field 'interests' item {i}")
-                        for i, v in enumerate(interests, 1)),
-        avoid=tuple(_interest(v, f"{where}, field 'avoid' item {i}")
-                    for i, v in enumerate(avoid, 1)),
+        interests=tuple(
+            _interest(v, f"{where}, field 'interests' item {i}") for i, v in enumerate(interests, 1)
+        ),
+        avoid=tuple(
+            _interest(v, f"{where}, field 'avoid' item {i}") for i, v in enumerate(avoid, 1)
+        ),
         notes=notes.strip(),
         cadence_days=cadence_days,
         last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
@@ -342,8 +357,7 @@ def load_contacts(workspace: Workspace) -> list[Contact]:
         where = f"{CONTACTS_FILE}, entry {n}{_line(item)}"
         contact = parse_contact(item, where)
         if contact.key in seen:
-            raise ConfigError(f"{where}: {contact.name!r} is listed twice; "
-                              f"merge the two entries")
+            raise ConfigError(f"{where}: {contact.name!r} is listed twice; merge the two entries")
         seen[contact.key] = contact.name
         contacts.append(contact)
     default = workspace.settings.default_cadence

@@ -16,8 +16,20 @@ from datetime import UTC, datetime
 from curator.textutil import clean_text, one_line
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "")
-_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
-          b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
+_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"\x00\x00\x01\x00",
+    b"wOFF",
+    b"wOF2",
+)
 MAX_TEXT = 200_000
 
 
@@ -80,8 +92,14 @@ def _decode(body: bytes, charset: str | None) -> str | bytes:
     return body  # trafilatura detects the encoding itself
 
 
-def extract_page(body: bytes, url: str, content_type: str = "", charset: str | None = None,
-                 with_metadata: bool = False, budget: float = 20.0) -> ExtractedPage:
+def extract_page(
+    body: bytes,
+    url: str,
+    content_type: str = "",
+    charset: str | None = None,
+    with_metadata: bool = False,
+    budget: float = 20.0,
+) -> ExtractedPage:
     """Extract the main text (and, if asked, title/author/date) of a page. Never raises."""
     reason = not_html(body, content_type)
     if reason:
@@ -91,9 +109,15 @@ def extract_page(body: bytes, url: str, content_type: str = "", charset: str | N
 
         with time_budget(budget):
             doc = trafilatura.bare_extraction(
-                _decode(body, charset), url=url, with_metadata=with_metadata,
-                include_comments=False, include_tables=True, include_images=False,
-                include_links=False, deduplicate=False)
+                _decode(body, charset),
+                url=url,
+                with_metadata=with_metadata,
+                include_comments=False,
+                include_tables=True,
+                include_images=False,
+                include_links=False,
+                deduplicate=False,
+            )
     except ExtractTimeout:
         return ExtractedPage("", note=f"extraction took over {budget:g} s")
     except Exception as exc:  # trafilatura and lxml raise many kinds on hostile pages

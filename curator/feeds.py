@@ -50,11 +50,11 @@ def defuse(body: bytes) -> tuple[bytes, bool]:
     head = body[:65536]
     match = _DOCTYPE_SUBSET.search(head)
     if match and _ENTITY_DECL.search(match.group(0)):
-        return body[: match.start()] + body[match.end():], True
+        return body[: match.start()] + body[match.end() :], True
     if _ENTITY_DECL.search(head):  # an unterminated or odd subset: drop everything before root
         start = re.search(rb"<(rss|feed|rdf:RDF|channel)\b", body, re.IGNORECASE)
         if start:
-            return body[start.start():], True
+            return body[start.start() :], True
         raise NotAFeedError("refused: the feed declares XML entities")
     return body, False
 
@@ -73,14 +73,19 @@ def _entry_text(item: dict) -> tuple[str, str]:
         if len(value) > len(content):
             content = value
     summary = item.get("summary") or ""
-    return (html_to_text(content[: MAX_TEXT * 2]) if content else "",
-            html_to_text(summary[: MAX_TEXT * 2]) if summary else "")
+    return (
+        html_to_text(content[: MAX_TEXT * 2]) if content else "",
+        html_to_text(summary[: MAX_TEXT * 2]) if summary else "",
+    )
 
 
 def _link(item: dict, feed_url: str) -> str | None:
     candidates = [item.get("link")]
-    candidates += [link.get("href") for link in item.get("links") or []
-                   if link.get("rel", "alternate") == "alternate"]
+    candidates += [
+        link.get("href")
+        for link in item.get("links") or []
+        if link.get("rel", "alternate") == "alternate"
+    ]
     guid = item.get("id")
     if guid and item.get("guidislink", True):
         candidates.append(guid)
@@ -93,12 +98,11 @@ def _link(item: dict, feed_url: str) -> str | None:
             return url
         if file_feed and url.startswith("file:"):
             # feedparser's URL joining drops the empty host of file:///path
-            return "file:///" + url[len("file:"):].lstrip("/")
+            return "file:///" + url[len("file:") :].lstrip("/")
     return None
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "",
-               max_entries: int = 200) -> ParsedFeed:
+def parse_feed(body: bytes, url: str, content_type: str = "", max_entries: int = 200) -> ParsedFeed:
     """Parse feed bytes into entries, newest first, at most ``max_entries``.
 
     Raises NotAFeedError when the bytes are empty, an HTML page, or nothing feed-like.
@@ -109,8 +113,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True,
-                              resolve_relative_uris=True)
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True
+    )
     result = ParsedFeed(title=one_line(parsed.feed.get("title"), MAX_TITLE))
     if defused:
         result.warnings.append("removed entity declarations from the feed")
@@ -126,8 +131,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
         return result
     if parsed.get("bozo"):
         reason = parsed.get("bozo_exception")
-        result.warnings.append(f"malformed feed, read what could be read "
-                               f"({one_line(str(reason), 120)})")
+        result.warnings.append(
+            f"malformed feed, read what could be read ({one_line(str(reason), 120)})"
+        )
     entries: list[Entry] = []
     for item in items:
         link = _link(item, url)
@@ -138,12 +144,16 @@ def parse_feed(body: bytes, url: str, content_type: str = "",
         title = one_line(item.get("title"), MAX_TITLE)
         if not title:
             title = one_line((content or summary)[:80], 80) or link
-        entries.append(Entry(
-            url=link, title=title,
-            summary=clean_text(summary, MAX_TEXT), content=clean_text(content, MAX_TEXT),
-            author=one_line(item.get("author"), MAX_AUTHOR),
-            published=_date(item.get("published_parsed") or item.get("updated_parsed")),
-        ))
+        entries.append(
+            Entry(
+                url=link,
+                title=title,
+                summary=clean_text(summary, MAX_TEXT),
+                content=clean_text(content, MAX_TEXT),
+                author=one_line(item.get("author"), MAX_AUTHOR),
+                published=_date(item.get("published_parsed") or item.get("updated_parsed")),
+            )
+        )
     entries.sort(key=lambda e: e.published or datetime.max.replace(tzinfo=UTC), reverse=True)
     if len(entries) > max_entries:
         result.warnings.append(f"took the newest {max_entries} of {len(entries)} entries")

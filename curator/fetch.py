@@ -26,8 +26,9 @@ from curator import __version__
 from curator.errors import FetchError
 from curator.urls import host_of
 
-DEFAULT_USER_AGENT = (f"curator/{__version__} (personal feed reader; "
-                      f"+https://pypi.org/project/curator/)")
+DEFAULT_USER_AGENT = (
+    f"curator/{__version__} (personal feed reader; +https://pypi.org/project/curator/)"
+)
 
 
 @dataclass
@@ -60,8 +61,13 @@ class Response:
 class HTTPStatusError(FetchError):
     """A response with an error status; carries the status and any Retry-After."""
 
-    def __init__(self, message: str, status: int, retry_after: float | None = None,
-                 location: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int,
+        retry_after: float | None = None,
+        location: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -85,8 +91,15 @@ def _blocked_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-            or ip.is_multicast or ip.is_unspecified or not ip.is_global)
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 def check_public(url: str, allowed_host: str | None = None) -> None:
@@ -140,7 +153,7 @@ class _Decoder:
 
     def feed(self, chunk: bytes, room: int) -> bytes:
         if self.z is None:
-            return chunk[:room + 1]
+            return chunk[: room + 1]
         try:
             if self.first and getattr(self, "raw_deflate", False):
                 self.first = False
@@ -166,13 +179,16 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
         self.requests = 0
         self.client = httpx.Client(
-            http2=False, verify=True, follow_redirects=False, trust_env=False,
-            timeout=httpx.Timeout(self.limits.read_timeout,
-                                  connect=self.limits.connect_timeout),
-            limits=httpx.Limits(max_connections=self.limits.concurrency,
-                                max_keepalive_connections=self.limits.concurrency),
-            headers={"User-Agent": self.user_agent,
-                     "Accept-Encoding": "gzip, deflate"},
+            http2=False,
+            verify=True,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=self.limits.concurrency,
+                max_keepalive_connections=self.limits.concurrency,
+            ),
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
     def close(self) -> None:
@@ -190,9 +206,18 @@ class Fetcher:
                 self._hosts[host] = threading.Semaphore(self.limits.per_host)
             return self._hosts[host]
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: str = "*/*", max_bytes: int | None = None, guard: bool = False,
-            allowed_host: str | None = None, file_root: Path | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "*/*",
+        max_bytes: int | None = None,
+        guard: bool = False,
+        allowed_host: str | None = None,
+        file_root: Path | None = None,
+    ) -> Response:
         """GET a URL within the limits; raise FetchError (or HTTPStatusError) on failure.
 
         ``guard`` applies the private-address check to the URL and each redirect;
@@ -234,15 +259,18 @@ class Fetcher:
                 return response
             if response.status >= 400:
                 raise HTTPStatusError(
-                    f"HTTP {response.status}", response.status,
-                    retry_after=_retry_after(response.headers.get("retry-after")))
+                    f"HTTP {response.status}",
+                    response.status,
+                    retry_after=_retry_after(response.headers.get("retry-after")),
+                )
             if response.status >= 300:
                 raise FetchError(f"HTTP {response.status} without a usable Location")
             return response
         raise FetchError(f"more than {self.limits.max_redirects} redirects")
 
-    def _get_once(self, url: str, headers: dict[str, str], deadline: float,
-                  max_bytes: int) -> Response:
+    def _get_once(
+        self, url: str, headers: dict[str, str], deadline: float, max_bytes: int
+    ) -> Response:
         host = (urlsplit(url).hostname or "").lower()
         slot = self._host_slot(host)
         with slot:
@@ -252,8 +280,11 @@ class Fetcher:
             self.requests += 1
             try:
                 with self.client.stream("GET", url, headers=headers) as r:
-                    out = Response(url=str(r.url), status=r.status_code,
-                                   headers={k.lower(): v for k, v in r.headers.items()})
+                    out = Response(
+                        url=str(r.url),
+                        status=r.status_code,
+                        headers={k.lower(): v for k, v in r.headers.items()},
+                    )
                     if r.status_code != 200:
                         return out
                     decoder = _Decoder(r.headers.get("content-encoding", ""))
@@ -266,8 +297,9 @@ class Fetcher:
                             raise FetchError(f"too large (over {max_bytes // 1000:,} kB)")
                         parts.append(data)
                         if time.monotonic() > deadline:
-                            raise FetchError(f"too slow: no full response within "
-                                             f"{self.limits.deadline:g} s")
+                            raise FetchError(
+                                f"too slow: no full response within {self.limits.deadline:g} s"
+                            )
                     out.body = b"".join(parts)
                     return out
             except httpx.TimeoutException as exc:
@@ -300,5 +332,4 @@ def read_file(url: str, max_bytes: int, root: Path) -> Response:
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix.lower() in (".rss", ".atom", ".xml"):
         kind = "application/xml"
-    return Response(url=path.as_uri(), status=200, body=body,
-                    headers={"content-type": kind})
+    return Response(url=path.as_uri(), status=200, body=body, headers={"content-type": kind})

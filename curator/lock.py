@@ -22,8 +22,9 @@ def workspace_lock(path: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
             who = f" (process {holder})" if holder else ""
-            raise LockedError(f"another curator run is using this workspace{who}; "
-                              f"try again when it has finished") from None
+            raise LockedError(
+                f"another curator run is using this workspace{who}; try again when it has finished"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:

@@ -102,7 +102,7 @@ def _positions(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np
     left = np.searchsorted(sorted_ids, ids, "left")
     right = np.searchsorted(sorted_ids, ids, "right")
     if len(ids) == 1:
-        return np.sort(order[left[0]:right[0]])
+        return np.sort(order[left[0] : right[0]])
     return np.sort(np.concatenate([order[a:b] for a, b in zip(left, right, strict=True)]))
 
 
@@ -171,15 +171,21 @@ class Index:
             found[own] = 100
         if not exact and len(word) >= MIN_FUZZY_LEN and (own is None or self.df[own] < 2):
             limit = 1 if len(word) < 9 else 2
-            candidates = [w for w in self.surfaces
-                          if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit]
+            candidates = [
+                w for w in self.surfaces if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit
+            ]
             if candidates:
-                distances = process.cdist([word], candidates, scorer=Levenshtein.distance,
-                                          score_cutoff=limit, dtype=np.uint8, workers=-1)[0]
+                distances = process.cdist(
+                    [word],
+                    candidates,
+                    scorer=Levenshtein.distance,
+                    score_cutoff=limit,
+                    dtype=np.uint8,
+                    workers=-1,
+                )[0]
                 for j in np.flatnonzero(distances <= limit):
                     candidate = candidates[j]
-                    similarity = round(100 * (1 - distances[j] / max(len(word),
-                                                                      len(candidate))))
+                    similarity = round(100 * (1 - distances[j] / max(len(word), len(candidate))))
                     word_id = self.surfaces[candidate]
                     found[word_id] = max(found.get(word_id, 0), similarity)
         self._expansions[key] = found
@@ -189,8 +195,10 @@ class Index:
 
     def _variants(self, phrase: str) -> list[list[tuple[str, str, bool]]]:
         """Word sequences equivalent to a phrase: as written, joined, or split in two."""
-        words = [(lem if lem in self.vocab else fold(written), written, is_acronym(written))
-                 for lem, written in content_words(phrase)]
+        words = [
+            (lem if lem in self.vocab else fold(written), written, is_acronym(written))
+            for lem, written in content_words(phrase)
+        ]
         variants = [words]
         if len(words) > 1:  # "start ups" / "start-ups" -> "startups"
             joined = "".join(fold(w) for _, w, _ in words)
@@ -216,8 +224,9 @@ class Index:
         self._hits[phrase] = hits
         return hits
 
-    def _find_variant(self, phrase: str, words: list[tuple[str, str, bool]],
-                      adjacent: bool) -> dict[int, Hit]:
+    def _find_variant(
+        self, phrase: str, words: list[tuple[str, str, bool]], adjacent: bool
+    ) -> dict[int, Hit]:
         expansions = [self.expand(lem, exact) for lem, _, exact in words]
         if not all(expansions):
             return {}
@@ -225,8 +234,7 @@ class Index:
         docs: np.ndarray | None = None
         for word_ids in ids:
             holders = np.unique(np.concatenate([self.postings[i] for i in word_ids]))
-            docs = holders if docs is None else np.intersect1d(docs, holders,
-                                                               assume_unique=True)
+            docs = holders if docs is None else np.intersect1d(docs, holders, assume_unique=True)
             if not len(docs):
                 return {}
         window = 1 if adjacent else len(words) + WINDOW_SLACK
@@ -238,13 +246,23 @@ class Index:
             if not title and not body:
                 continue
             matched = self._matched_words(doc, title, body, words, expansions)
-            result[index] = Hit(phrase, tuple(t[0] for t in title), tuple(body),
-                                min(s for _, _, s in matched), tuple(matched))
+            result[index] = Hit(
+                phrase,
+                tuple(t[0] for t in title),
+                tuple(body),
+                min(s for _, _, s in matched),
+                tuple(matched),
+            )
         return result
 
     @staticmethod
-    def _occurrences(sorted_ids: np.ndarray, order: np.ndarray, ids: list[np.ndarray],
-                     window: int, adjacent: bool) -> list[tuple[int, ...]]:
+    def _occurrences(
+        sorted_ids: np.ndarray,
+        order: np.ndarray,
+        ids: list[np.ndarray],
+        window: int,
+        adjacent: bool,
+    ) -> list[tuple[int, ...]]:
         if not len(sorted_ids):
             return []
         positions = [_positions(sorted_ids, order, word_ids) for word_ids in ids]
@@ -277,9 +295,14 @@ class Index:
                 last_end = max(chosen)
         return found
 
-    def _matched_words(self, doc: _Doc, title: list, body: list,
-                       words: list[tuple[str, str, bool]],
-                       expansions: list[dict[int, int]]) -> list[tuple[str, str, int]]:
+    def _matched_words(
+        self,
+        doc: _Doc,
+        title: list,
+        body: list,
+        words: list[tuple[str, str, bool]],
+        expansions: list[dict[int, int]],
+    ) -> list[tuple[str, str, int]]:
         title_ids = doc.title_sorted[np.argsort(doc.title_order)] if title else None
         body_ids = doc.body_sorted[np.argsort(doc.body_order)] if body else None
         first = title[0] if title else body[0]
@@ -289,7 +312,7 @@ class Index:
             word_id = int(source[position])
             matched.append((written, self.words[word_id], expansion.get(word_id, 100)))
         if len(matched) < len(words):  # positions sorted differently from words: best effort
-            matched += [(w, w, 100) for _, w, _ in words[len(matched):]]
+            matched += [(w, w, 100) for _, w, _ in words[len(matched) :]]
         return matched
 
     # -- scoring -------------------------------------------------------------------------
@@ -305,13 +328,16 @@ class Index:
         doc = self.docs[index]
         body_positions = [p[0] for p in hit.body_positions]
         opening = any(p < OPENING_TOKENS for p in body_positions)
-        tf = len(body_positions) + TITLE_WEIGHT * len(hit.title_positions) + (1 if opening
-                                                                               else 0)
+        tf = len(body_positions) + TITLE_WEIGHT * len(hit.title_positions) + (1 if opening else 0)
         norm = K1 * (1 - B + B * doc.length / max(self.avg_length, 1))
         saturated = tf * (K1 + 1) / (tf + norm)
         score = self.idf(df) * saturated * (hit.similarity / 100) ** 2
-        if not hit.title_positions and len(body_positions) == 1 and not opening \
-                and doc.length > LONG_TEXT:
+        if (
+            not hit.title_positions
+            and len(body_positions) == 1
+            and not opening
+            and doc.length > LONG_TEXT
+        ):
             score *= PASSING_PENALTY
         return score
 
@@ -367,22 +393,31 @@ class Index:
         if hit.body_positions:
             snippet, marks, surfaces = snippet_for(article.text, hit.body_positions)
         else:
-            snippet, marks, surfaces = snippet_for(article.title, [(p,) for p in
-                                                                   hit.title_positions])
+            snippet, marks, surfaces = snippet_for(
+                article.title, [(p,) for p in hit.title_positions]
+            )
         words = tuple((a, surfaces.get(b, b), s) for a, b, s in words)
         label = found.interest.topic
         if hit.phrase != found.interest.topic:
             label = f"{found.interest.topic} (as “{hit.phrase}”)"
-        return Reason(interest=label, matched=words, where=hit.where, count=hit.count,
-                      snippet=snippet, marks=marks, score=found.score)
+        return Reason(
+            interest=label,
+            matched=words,
+            where=hit.where,
+            count=hit.count,
+            snippet=snippet,
+            marks=marks,
+            score=found.score,
+        )
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
 SNIPPET_CHARS = 280
 
 
-def snippet_for(text: str, occurrences: Sequence[Sequence[int]]
-                ) -> tuple[str, tuple[tuple[int, int], ...], dict[str, str]]:
+def snippet_for(
+    text: str, occurrences: Sequence[Sequence[int]]
+) -> tuple[str, tuple[tuple[int, int], ...], dict[str, str]]:
     """The sentence around the first occurrence, the spans to mark, and lemma -> word found."""
     toks = tokens(text)
     first = [p for p in occurrences[0] if p < len(toks)] if occurrences else []

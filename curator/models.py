@@ -105,8 +105,9 @@ class Reason:
     def as_dict(self) -> dict:
         return {
             "interest": self.interest,
-            "matched": [{"interest_word": a, "article_word": b, "similarity": s}
-                        for a, b, s in self.matched],
+            "matched": [
+                {"interest_word": a, "article_word": b, "similarity": s} for a, b, s in self.matched
+            ],
             "where": self.where,
             "count": self.count,
             "snippet": self.snippet,

@@ -41,8 +41,7 @@ def resolve_contact(contacts: Sequence[Contact], name: str) -> Contact:
     if close and (len(close) == 1 or close[0][1] - close[1][1] >= 5):
         return close[0][0]
     if len(close) > 1:
-        raise NameError_(f"{name!r} could be {_list([c for c, _ in close])}; "
-                         f"use the full name")
+        raise NameError_(f"{name!r} could be {_list([c for c, _ in close])}; use the full name")
     best = contacts[scored[0][2]].name if scored else None
     hint = f"; did you mean {best!r}?" if best else ""
     raise NameError_(f"no contact called {name!r}{hint} (see: curator contacts list)")

@@ -42,10 +42,18 @@ def iso_week(when: datetime) -> str:
 
 def fetcher_for(workspace: Workspace) -> Fetcher:
     s = workspace.settings
-    return Fetcher(Limits(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
-                          deadline=s.deadline, max_bytes=s.max_page_bytes,
-                          max_redirects=s.max_redirects, per_host=s.per_host,
-                          concurrency=s.concurrency), user_agent=s.user_agent)
+    return Fetcher(
+        Limits(
+            connect_timeout=s.connect_timeout,
+            read_timeout=s.read_timeout,
+            deadline=s.deadline,
+            max_bytes=s.max_page_bytes,
+            max_redirects=s.max_redirects,
+            per_host=s.per_host,
+            concurrency=s.concurrency,
+        ),
+        user_agent=s.user_agent,
+    )
 
 
 class _InlineExecutor(Executor):
@@ -66,8 +74,9 @@ def extraction_pool(workers: int) -> Executor:
     if workers <= 1:
         return _InlineExecutor()
     # forkserver: forking a process that runs HTTP threads can deadlock the child.
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver")
+    )
 
 
 @dataclass
@@ -86,9 +95,15 @@ def _next_attempt(failures: int, after: int, retry_after: float | None) -> datet
     return now() + timedelta(hours=min(12 * 2 ** (failures - after + 1), 30 * 24))
 
 
-def fetch(workspace: Workspace, store: Store, *, feeds: list[Feed] | None = None,
-          progress: Progress | None = None, run_id: int | None = None,
-          report: RunReport | None = None) -> RunReport:
+def fetch(
+    workspace: Workspace,
+    store: Store,
+    *,
+    feeds: list[Feed] | None = None,
+    progress: Progress | None = None,
+    run_id: int | None = None,
+    report: RunReport | None = None,
+) -> RunReport:
     """Fetch every feed, then each new entry's page, extract and store the articles."""
     report = report or RunReport()
     feeds = load_feeds(workspace) if feeds is None else feeds
@@ -98,9 +113,12 @@ def fetch(workspace: Workspace, store: Store, *, feeds: list[Feed] | None = None
     started = time.perf_counter()
     extract_seconds = 0.0
     workers = settings.extract_workers or os.cpu_count() or 1
-    with fetcher_for(workspace) as fetcher, \
-            ThreadPoolExecutor(max_workers=settings.concurrency,
-                               thread_name_prefix="curator-fetch") as threads:
+    with (
+        fetcher_for(workspace) as fetcher,
+        ThreadPoolExecutor(
+            max_workers=settings.concurrency, thread_name_prefix="curator-fetch"
+        ) as threads,
+    ):
         extractor: Executor | None = None
         pending: dict[Future, tuple[str, object]] = {}
         done_pages = total_pages = 0
@@ -114,16 +132,25 @@ def fetch(workspace: Workspace, store: Store, *, feeds: list[Feed] | None = None
             state = store.feed_state(feed.url, feed.name)
             if state.retired:
                 report.feeds_skipped += 1
-                fail("feed", feed.url, "retired: the server said it is gone (HTTP 410); "
-                     "remove it from feeds.yaml", feed.label)
+                fail(
+                    "feed",
+                    feed.url,
+                    "retired: the server said it is gone (HTTP 410); remove it from feeds.yaml",
+                    feed.label,
+                )
                 continue
             if state.next_attempt_at and state.next_attempt_at > now():
                 report.feeds_skipped += 1
-                log.info("skipping %s until %s (%s)", feed.label,
-                         state.next_attempt_at.date(), state.last_error)
+                log.info(
+                    "skipping %s until %s (%s)",
+                    feed.label,
+                    state.next_attempt_at.date(),
+                    state.last_error,
+                )
                 continue
-            future = threads.submit(_get_feed, fetcher, feed, state, workspace.root,
-                                    settings.max_feed_bytes)
+            future = threads.submit(
+                _get_feed, fetcher, feed, state, workspace.root, settings.max_feed_bytes
+            )
             pending[future] = ("feed", (feed, state))
         total_feeds = len(pending)
         done_feeds = 0
@@ -137,16 +164,16 @@ def fetch(workspace: Workspace, store: Store, *, feeds: list[Feed] | None = None
                     if progress:
                         progress("feeds", done_feeds, total_feeds)
                     feed, state = payload  # type: ignore[misc]
-                    jobs = _handle_feed(future, feed, state, store, report, settings, cutoff,
-                                        fail)
+                    jobs = _handle_feed(future, feed, state, store, report, settings, cutoff, fail)
                     for job in jobs:
                         total_pages += 1
                         if job.feed.full_text or not _fetchable(job.entry.url):
                             _store_entry(store, job, None, "", report)
                             done_pages += 1
                             continue
-                        page = threads.submit(_get_page, fetcher, job, workspace.root,
-                                              settings.max_page_bytes)
+                        page = threads.submit(
+                            _get_page, fetcher, job, workspace.root, settings.max_page_bytes
+                        )
                         pending[page] = ("page", job)
                 elif kind == "page":
                     job = payload  # type: ignore[assignment]
@@ -166,8 +193,14 @@ def fetch(workspace: Workspace, store: Store, *, feeds: list[Feed] | None = None
                     need_meta = False
                     t0 = time.perf_counter()
                     extracted = extractor.submit(
-                        extract_page, response.body, response.url, response.content_type,
-                        response.charset, need_meta, settings.extract_timeout)
+                        extract_page,
+                        response.body,
+                        response.url,
+                        response.content_type,
+                        response.charset,
+                        need_meta,
+                        settings.extract_timeout,
+                    )
                     extract_seconds += time.perf_counter() - t0
                     pending[extracted] = ("extract", job)
                 else:
@@ -194,13 +227,19 @@ def _fetchable(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https", "file")
 
 
-def _get_feed(fetcher: Fetcher, feed: Feed, state: FeedState, root: Path,
-              max_bytes: int) -> Response:
+def _get_feed(
+    fetcher: Fetcher, feed: Feed, state: FeedState, root: Path, max_bytes: int
+) -> Response:
     url = state.moved_to or feed.url
-    return fetcher.get(url, etag=state.etag, last_modified=state.last_modified,
-                       accept="application/rss+xml, application/atom+xml, application/xml;"
-                              "q=0.9, text/xml;q=0.9, */*;q=0.5",
-                       max_bytes=max_bytes, file_root=root)
+    return fetcher.get(
+        url,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        accept="application/rss+xml, application/atom+xml, application/xml;"
+        "q=0.9, text/xml;q=0.9, */*;q=0.5",
+        max_bytes=max_bytes,
+        file_root=root,
+    )
 
 
 def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Response:
@@ -208,14 +247,26 @@ def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Re
     file_root = None
     if urlsplit(feed_url).scheme == "file":
         file_root = Path(urlsplit(feed_url).path).parent
-    return fetcher.get(job.entry.url, accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                       max_bytes=max_bytes, guard=True, allowed_host=host_of(feed_url),
-                       file_root=file_root)
+    return fetcher.get(
+        job.entry.url,
+        accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+        max_bytes=max_bytes,
+        guard=True,
+        allowed_host=host_of(feed_url),
+        file_root=file_root,
+    )
 
 
-def _handle_feed(future: Future, feed: Feed, state: FeedState, store: Store,
-                 report: RunReport, settings, cutoff: datetime,
-                 fail: Callable[[str, str, str, str], None]) -> list[_PageJob]:
+def _handle_feed(
+    future: Future,
+    feed: Feed,
+    state: FeedState,
+    store: Store,
+    report: RunReport,
+    settings,
+    cutoff: datetime,
+    fail: Callable[[str, str, str, str], None],
+) -> list[_PageJob]:
     try:
         response: Response = future.result()
     except HTTPStatusError as exc:
@@ -225,38 +276,59 @@ def _handle_feed(future: Future, feed: Feed, state: FeedState, store: Store,
             error = "HTTP 429: the server asks us to slow down"
         if retire:
             error = "HTTP 410: the feed is gone; remove it from feeds.yaml"
-        failures = store.feed_failed(state.id, str(exc.status), error,
-                                     _next_attempt(state.consecutive_failures + 1,
-                                                   settings.backoff_after, exc.retry_after),
-                                     retire=retire)
+        failures = store.feed_failed(
+            state.id,
+            str(exc.status),
+            error,
+            _next_attempt(state.consecutive_failures + 1, settings.backoff_after, exc.retry_after),
+            retire=retire,
+        )
         fail("feed", feed.url, _with_count(error, failures), feed.label)
         return []
     except FetchError as exc:
-        failures = store.feed_failed(state.id, "error", str(exc), _next_attempt(
-            state.consecutive_failures + 1, settings.backoff_after, None))
+        failures = store.feed_failed(
+            state.id,
+            "error",
+            str(exc),
+            _next_attempt(state.consecutive_failures + 1, settings.backoff_after, None),
+        )
         fail("feed", feed.url, _with_count(str(exc), failures), feed.label)
         return []
     if response.moved_to and response.moved_to != (state.moved_to or feed.url):
         store.feed_moved(state.id, response.moved_to)
-        log.warning("feed %s moved permanently to %s; consider updating feeds.yaml",
-                    feed.label, response.moved_to)
+        log.warning(
+            "feed %s moved permanently to %s; consider updating feeds.yaml",
+            feed.label,
+            response.moved_to,
+        )
     if response.not_modified:
         report.feeds_not_modified += 1
         store.feed_ok(state.id, "304", keep_validators=True)
         return []
     try:
-        parsed = parse_feed(response.body, response.url,
-                            response.headers.get("content-type", ""),
-                            settings.max_entries_per_feed)
+        parsed = parse_feed(
+            response.body,
+            response.url,
+            response.headers.get("content-type", ""),
+            settings.max_entries_per_feed,
+        )
     except FetchError as exc:
-        failures = store.feed_failed(state.id, "not a feed", str(exc), _next_attempt(
-            state.consecutive_failures + 1, settings.backoff_after, None))
+        failures = store.feed_failed(
+            state.id,
+            "not a feed",
+            str(exc),
+            _next_attempt(state.consecutive_failures + 1, settings.backoff_after, None),
+        )
         fail("feed", feed.url, _with_count(str(exc), failures), feed.label)
         return []
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.label, warning)
-    store.feed_ok(state.id, str(response.status), response.headers.get("etag"),
-                  response.headers.get("last-modified"))
+    store.feed_ok(
+        state.id,
+        str(response.status),
+        response.headers.get("etag"),
+        response.headers.get("last-modified"),
+    )
     report.feeds_ok += 1
     report.entries_seen += len(parsed.entries)
     fresh = [e for e in parsed.entries if e.published is None or e.published >= cutoff]
@@ -264,16 +336,18 @@ def _handle_feed(future: Future, feed: Feed, state: FeedState, store: Store,
     for entry in fresh:
         keyed.setdefault(canonical_url(entry.url), entry)
     known = store.known_urls(keyed)
-    return [_PageJob(feed, state.id, entry, key) for key, entry in keyed.items()
-            if key not in known]
+    return [
+        _PageJob(feed, state.id, entry, key) for key, entry in keyed.items() if key not in known
+    ]
 
 
 def _with_count(error: str, failures: int) -> str:
     return f"{error} ({failures} runs in a row)" if failures > 1 else error
 
 
-def _store_entry(store: Store, job: _PageJob, page: ExtractedPage | None, note: str,
-                 report: RunReport) -> None:
+def _store_entry(
+    store: Store, job: _PageJob, page: ExtractedPage | None, note: str, report: RunReport
+) -> None:
     entry = job.entry
     if page and page.text:
         text, source = page.text, "page"
@@ -282,9 +356,21 @@ def _store_entry(store: Store, job: _PageJob, page: ExtractedPage | None, note: 
     title = entry.title or (page.title if page else "") or job.key
     published = entry.published
     author = entry.author or (page.author if page else "")
-    if store.add_article(url=job.key, link=entry.url, title=title, text=text, author=author,
-                         published=published, feed_id=job.feed_id, feed_name=job.feed.label,
-                         source=source, note=note) is not None:
+    if (
+        store.add_article(
+            url=job.key,
+            link=entry.url,
+            title=title,
+            text=text,
+            author=author,
+            published=published,
+            feed_id=job.feed_id,
+            feed_name=job.feed.label,
+            source=source,
+            note=note,
+        )
+        is not None
+    ):
         report.articles_new += 1
 
 
@@ -347,8 +433,7 @@ class Matcher:
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
-        return cls(Index(articles), story_groups(articles), history,
-                   store.suggested_before(week))
+        return cls(Index(articles), story_groups(articles), history, store.suggested_before(week))
 
     def excluded(self, contact: Contact) -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
@@ -364,12 +449,19 @@ class Matcher:
                     break
         return out
 
-    def decide(self, contact: Contact, per_contact: int, min_score: float
-               ) -> tuple[list[Suggestion], list[Decision]]:
+    def decide(
+        self, contact: Contact, per_contact: int, min_score: float
+    ) -> tuple[list[Suggestion], list[Decision]]:
         matches = self.index.match_contact(contact)
-        return select(self.index, contact, matches, per_contact=per_contact,
-                      min_score=min_score, excluded=self.excluded(contact),
-                      groups=self.groups)
+        return select(
+            self.index,
+            contact,
+            matches,
+            per_contact=per_contact,
+            min_score=min_score,
+            excluded=self.excluded(contact),
+            groups=self.groups,
+        )
 
 
 def last_contacts(store: Store, contacts: Iterable[Contact]) -> dict[str, datetime | None]:
@@ -381,9 +473,15 @@ def last_contacts(store: Store, contacts: Iterable[Contact]) -> dict[str, dateti
     return out
 
 
-def build_digest(workspace: Workspace, store: Store, contacts: list[Contact], *,
-                 when: datetime | None = None, failures: list[FeedFailure] | None = None,
-                 draft: Callable[[Suggestion], str] | None = None) -> Digest:
+def build_digest(
+    workspace: Workspace,
+    store: Store,
+    contacts: list[Contact],
+    *,
+    when: datetime | None = None,
+    failures: list[FeedFailure] | None = None,
+    draft: Callable[[Suggestion], str] | None = None,
+) -> Digest:
     """Match and rank every contact over the window's articles; record the suggestions."""
     when = when or now()
     week = iso_week(when)
@@ -395,23 +493,44 @@ def build_digest(workspace: Workspace, store: Store, contacts: list[Contact], *,
     for contact in contacts:
         suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
         if draft:
-            suggestions = [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s))
-                           for s in suggestions]
+            suggestions = [
+                Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
+            ]
         last = lasts[contact.key]
         overdue = bool(contact.cadence_days) and (
-            last is None or (when - last).days >= (contact.cadence_days or 0))
+            last is None or (when - last).days >= (contact.cadence_days or 0)
+        )
         people.append(Person(contact, suggestions, last, overdue))
-        rows += [(contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
-                 for s in suggestions]
+        rows += [
+            (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
+            for s in suggestions
+        ]
     store.replace_suggestions(week, rows)
-    people.sort(key=lambda p: (not p.overdue, -(p.days_since or 0) if p.overdue else 0,
-                               not p.suggestions, p.contact.name.casefold()))
-    return Digest(week=week, generated_at=when, people=people, failures=failures or [],
-                  articles_considered=len(matcher.index), feeds=len(load_feeds(workspace)))
+    people.sort(
+        key=lambda p: (
+            not p.overdue,
+            -(p.days_since or 0) if p.overdue else 0,
+            not p.suggestions,
+            p.contact.name.casefold(),
+        )
+    )
+    return Digest(
+        week=week,
+        generated_at=when,
+        people=people,
+        failures=failures or [],
+        articles_considered=len(matcher.index),
+        feeds=len(load_feeds(workspace)),
+    )
 
 
-def run(workspace: Workspace, *, progress: Progress | None = None, fetch_feeds: bool = True,
-        formats: tuple[str, ...] = ("html", "md", "json")) -> tuple[RunReport, Digest]:
+def run(
+    workspace: Workspace,
+    *,
+    progress: Progress | None = None,
+    fetch_feeds: bool = True,
+    formats: tuple[str, ...] = ("html", "md", "json"),
+) -> tuple[RunReport, Digest]:
     """The weekly job: fetch, match, rank and render; returns the report and the digest."""
     from curator import render
 
@@ -422,35 +541,42 @@ def run(workspace: Workspace, *, progress: Progress | None = None, fetch_feeds: 
         run_id = store.start_run()
         try:
             if fetch_feeds:
-                fetch(workspace, store, feeds=feeds, progress=progress, run_id=run_id,
-                      report=report)
+                fetch(
+                    workspace, store, feeds=feeds, progress=progress, run_id=run_id, report=report
+                )
             t0 = time.perf_counter()
-            digest = build_digest(workspace, store, contacts, failures=report.failures,
-                                  draft=render.drafter(workspace))
+            digest = build_digest(
+                workspace,
+                store,
+                contacts,
+                failures=report.failures,
+                draft=render.drafter(workspace),
+            )
             report.timings["match"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             report.digest_path = str(render.write_digest(workspace, digest, formats))
             report.timings["render"] = time.perf_counter() - t0
         finally:
-            store.finish_run(run_id, locals().get("digest") and iso_week(now()),
-                             {"articles_new": report.articles_new,
-                              "failures": len(report.failures)})
+            store.finish_run(
+                run_id,
+                locals().get("digest") and iso_week(now()),
+                {"articles_new": report.articles_new, "failures": len(report.failures)},
+            )
     return report, digest
 
 
-def suggest(workspace: Workspace, contact: Contact, *, limit: int | None = None
-            ) -> list[Suggestion]:
+def suggest(
+    workspace: Workspace, contact: Contact, *, limit: int | None = None
+) -> list[Suggestion]:
     """The best current articles for one contact, best first (no fetching, nothing saved)."""
     from curator import render
 
     settings = workspace.settings
     with Store(workspace.db_path) as store:
         if store.article_count() == 0:
-            raise CuratorError("no articles stored yet; run `curator fetch` or "
-                               "`curator run` first")
+            raise CuratorError("no articles stored yet; run `curator fetch` or `curator run` first")
         week = iso_week(now())
         matcher = Matcher.build(store, now() - settings.window, week)
-        suggestions, _ = matcher.decide(contact, limit or settings.per_contact,
-                                        settings.min_score)
+        suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
     return [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions]

@@ -50,9 +50,14 @@ def story_groups(articles: Sequence[Article]) -> list[int]:
     titles = [_title_key(a.title) for a in articles]
     eligible = [i for i, t in enumerate(titles) if len(t) >= 20]
     if len(eligible) > 1:
-        matrix = process.cdist([titles[i] for i in eligible], [titles[i] for i in eligible],
-                               scorer=fuzz.token_sort_ratio, score_cutoff=SAME_STORY_TITLE,
-                               dtype="uint8", workers=-1)
+        matrix = process.cdist(
+            [titles[i] for i in eligible],
+            [titles[i] for i in eligible],
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=SAME_STORY_TITLE,
+            dtype="uint8",
+            workers=-1,
+        )
         for a, i in enumerate(eligible):
             row = matrix[a]
             for b in row.nonzero()[0]:
@@ -71,10 +76,16 @@ def same_story(a: Article, title: str, url: str) -> bool:
     return len(ta) >= 20 and len(tb) >= 20 and fuzz.token_sort_ratio(ta, tb) >= SAME_STORY_TITLE
 
 
-def select(index: Index, contact: Contact, matches: Sequence[ArticleMatch], *,
-           per_contact: int = 3, min_score: float = 1.0,
-           excluded: dict[int, tuple[str, str]] | None = None,
-           groups: Sequence[int] | None = None) -> tuple[list[Suggestion], list[Decision]]:
+def select(
+    index: Index,
+    contact: Contact,
+    matches: Sequence[ArticleMatch],
+    *,
+    per_contact: int = 3,
+    min_score: float = 1.0,
+    excluded: dict[int, tuple[str, str]] | None = None,
+    groups: Sequence[int] | None = None,
+) -> tuple[list[Suggestion], list[Decision]]:
     """Pick at most ``per_contact`` suggestions; explain every candidate's fate.
 
     ``excluded`` maps article indexes to (status, detail) for history: shared, dismissed
@@ -92,13 +103,25 @@ def select(index: Index, contact: Contact, matches: Sequence[ArticleMatch], *,
             decisions.append(Decision(article, match.score, status, detail, match))
         elif match.avoided:
             topics = ", ".join(sorted({m.interest.topic for m in match.avoided}))
-            decisions.append(Decision(article, match.score, "avoid",
-                                      f"substantially about {topics}, which "
-                                      f"{contact.first_name} asked to avoid", match))
+            decisions.append(
+                Decision(
+                    article,
+                    match.score,
+                    "avoid",
+                    f"substantially about {topics}, which {contact.first_name} asked to avoid",
+                    match,
+                )
+            )
         elif match.score < min_score:
-            decisions.append(Decision(article, match.score, "below threshold",
-                                      f"score {match.score:.2f} is under the minimum "
-                                      f"{min_score:g}", match))
+            decisions.append(
+                Decision(
+                    article,
+                    match.score,
+                    "below threshold",
+                    f"score {match.score:.2f} is under the minimum {min_score:g}",
+                    match,
+                )
+            )
         else:
             eligible.append(match)
     chosen: list[ArticleMatch] = []
@@ -106,6 +129,7 @@ def select(index: Index, contact: Contact, matches: Sequence[ArticleMatch], *,
     used_stories: dict[int, Article] = {}
     pool = list(eligible)
     while pool and len(chosen) < per_contact:
+
         def adjusted(m: ArticleMatch) -> float:
             lead = m.interests[0].interest.topic
             return m.score * SPREAD_PENALTY ** used_interests.get(lead, 0)
@@ -114,8 +138,15 @@ def select(index: Index, contact: Contact, matches: Sequence[ArticleMatch], *,
         pool.remove(best)
         story = groups[best.index]
         if story in used_stories:
-            decisions.append(Decision(index.articles[best.index], best.score, "duplicate",
-                                      f"same story as “{used_stories[story].title}”", best))
+            decisions.append(
+                Decision(
+                    index.articles[best.index],
+                    best.score,
+                    "duplicate",
+                    f"same story as “{used_stories[story].title}”",
+                    best,
+                )
+            )
             continue
         used_stories[story] = index.articles[best.index]
         chosen.append(best)
@@ -125,14 +156,36 @@ def select(index: Index, contact: Contact, matches: Sequence[ArticleMatch], *,
         article = index.articles[match.index]
         story = groups[match.index]
         if story in used_stories:
-            decisions.append(Decision(article, match.score, "duplicate",
-                                      f"same story as “{used_stories[story].title}”", match))
+            decisions.append(
+                Decision(
+                    article,
+                    match.score,
+                    "duplicate",
+                    f"same story as “{used_stories[story].title}”",
+                    match,
+                )
+            )
         else:
-            decisions.append(Decision(article, match.score, "over limit",
-                                      f"{per_contact} better suggestions were chosen", match))
-    suggestions = [Suggestion(contact, index.articles[m.index], m.score,
-                              tuple(index.reason(m.index, im) for im in m.interests))
-                   for m in chosen]
-    decisions = [Decision(s.article, s.score, "suggested", "", m)
-                 for s, m in zip(suggestions, chosen, strict=True)] + decisions
+            decisions.append(
+                Decision(
+                    article,
+                    match.score,
+                    "over limit",
+                    f"{per_contact} better suggestions were chosen",
+                    match,
+                )
+            )
+    suggestions = [
+        Suggestion(
+            contact,
+            index.articles[m.index],
+            m.score,
+            tuple(index.reason(m.index, im) for im in m.interests),
+        )
+        for m in chosen
+    ]
+    decisions = [
+        Decision(s.article, s.score, "suggested", "", m)
+        for s, m in zip(suggestions, chosen, strict=True)
+    ] + decisions
     return suggestions, decisions

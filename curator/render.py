@@ -69,8 +69,10 @@ def md_highlight(snippet: str, marks: list | tuple) -> str:
 def mailto(email: str, subject: str, body: str) -> str:
     """A mailto: URL whose every part is percent-encoded (no header injection)."""
     address = quote(email.strip(), safe="@") if email and "@" in email else ""
-    return (f"mailto:{address}?subject={quote(' '.join(subject.split()), safe='')}"
-            f"&body={quote(body, safe='')}")
+    return (
+        f"mailto:{address}?subject={quote(' '.join(subject.split()), safe='')}"
+        f"&body={quote(body, safe='')}"
+    )
 
 
 @cache
@@ -81,13 +83,21 @@ def _environment(workspace_templates: str | None) -> Environment:
     loaders.append(FileSystemLoader(str(packaged_templates())))
     env = Environment(
         loader=ChoiceLoader(loaders),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"),
-                                     default_for_string=True, default=False),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2", "xml"), default_for_string=True, default=False
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(safe_link=safe_link, highlight=highlight, md=md_escape,
-                       md_highlight=md_highlight, date=_date)
+    env.filters.update(
+        safe_link=safe_link,
+        highlight=highlight,
+        md=md_escape,
+        md_highlight=md_highlight,
+        date=_date,
+    )
     env.globals.update(version=__version__, mailto=mailto)
     for name, key in (("style.css", "style"), ("copy.js", "script")):
         source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
@@ -113,8 +123,13 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
     def draft(suggestion: Suggestion) -> str:
         reason = suggestion.reasons[0] if suggestion.reasons else None
         interest = reason.interest.split(" (as ")[0] if reason else ""
-        return template.render(contact=suggestion.contact, article=suggestion.article,
-                               interest=interest, suggestion=suggestion).strip()
+        return template.render(
+            contact=suggestion.contact,
+            article=suggestion.article,
+            interest=interest,
+            suggestion=suggestion,
+        ).strip()
+
     return draft
 
 
@@ -133,21 +148,29 @@ def digest_data(digest) -> dict:
         "week": digest.week,
         "generated_at": digest.generated_at.isoformat(timespec="seconds"),
         "articles_considered": digest.articles_considered,
-        "people": [{
-            "name": p.contact.name,
-            "overdue": p.overdue,
-            "days_since_last_contact": p.days_since,
-            "suggestions": [suggestion_data(s) for s in p.suggestions],
-        } for p in digest.people],
-        "failures": [{"kind": f.kind, "feed": f.feed, "url": f.url, "error": f.error}
-                     for f in digest.failures],
+        "people": [
+            {
+                "name": p.contact.name,
+                "overdue": p.overdue,
+                "days_since_last_contact": p.days_since,
+                "suggestions": [suggestion_data(s) for s in p.suggestions],
+            }
+            for p in digest.people
+        ],
+        "failures": [
+            {"kind": f.kind, "feed": f.feed, "url": f.url, "error": f.error}
+            for f in digest.failures
+        ],
     }
 
 
 def suggestion_data(s: Suggestion) -> dict:
     a = s.article
     return {
-        "url": a.url, "title": a.title, "feed": a.feed, "score": round(s.score, 3),
+        "url": a.url,
+        "title": a.title,
+        "feed": a.feed,
+        "score": round(s.score, 3),
         "published": a.published.isoformat(timespec="seconds") if a.published else None,
         "reading_minutes": a.reading_minutes,
         "reasons": [r.as_dict() for r in s.reasons],
@@ -160,8 +183,11 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(digest_data(digest), indent=2, ensure_ascii=False) + "\n"
     name = {"html": "digest.html.j2", "md": "digest.md.j2", "text": "digest.txt.j2"}[fmt]
-    return environment(workspace).get_template(name).render(
-        digest=digest, share_link=share_link, by_article=digest.by_article())
+    return (
+        environment(workspace)
+        .get_template(name)
+        .render(digest=digest, share_link=share_link, by_article=digest.by_article())
+    )
 
 
 def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -> Path:
@@ -185,14 +211,16 @@ def write_index(workspace: Workspace) -> Path:
         except (OSError, ValueError):
             continue
         people = data.get("people", [])
-        weeks.append({
-            "week": data_file.parent.name,
-            "generated_at": data.get("generated_at", ""),
-            "people": sum(1 for p in people if p.get("suggestions")),
-            "suggestions": sum(len(p.get("suggestions", [])) for p in people),
-            "overdue": sum(1 for p in people if p.get("overdue")),
-            "failures": len(data.get("failures", [])),
-        })
+        weeks.append(
+            {
+                "week": data_file.parent.name,
+                "generated_at": data.get("generated_at", ""),
+                "people": sum(1 for p in people if p.get("suggestions")),
+                "suggestions": sum(len(p.get("suggestions", [])) for p in people),
+                "overdue": sum(1 for p in people if p.get("overdue")),
+                "failures": len(data.get("failures", [])),
+            }
+        )
     html = environment(workspace).get_template("index.html.j2").render(weeks=weeks)
     path = workspace.output_dir / "index.html"
     atomic_write(path, html)

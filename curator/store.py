@@ -161,8 +161,10 @@ class Store:
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded; return their names."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS migrations "
-                        "(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
+        )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
         applied = []
         for name, sql in MIGRATIONS:
@@ -172,8 +174,9 @@ class Store:
                 for statement in sql.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                           (name, iso(now())))
+                db.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, iso(now()))
+                )
             applied.append(name)
         return applied
 
@@ -181,38 +184,63 @@ class Store:
 
     def feed_state(self, url: str, name: str = "") -> FeedState:
         """The stored state of a feed, creating its row on first sight."""
-        self.db.execute("INSERT INTO feeds (url, name) VALUES (?, ?) "
-                        "ON CONFLICT(url) DO UPDATE SET name = excluded.name", (url, name))
+        self.db.execute(
+            "INSERT INTO feeds (url, name) VALUES (?, ?) "
+            "ON CONFLICT(url) DO UPDATE SET name = excluded.name",
+            (url, name),
+        )
         row = self.db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
         return FeedState(
-            id=row["id"], url=row["url"], etag=row["etag"], last_modified=row["last_modified"],
+            id=row["id"],
+            url=row["url"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
             consecutive_failures=row["consecutive_failures"],
-            next_attempt_at=parse_iso(row["next_attempt_at"]), moved_to=row["moved_to"],
-            retired=bool(row["retired"]), last_status=row["last_status"],
-            last_error=row["last_error"])
+            next_attempt_at=parse_iso(row["next_attempt_at"]),
+            moved_to=row["moved_to"],
+            retired=bool(row["retired"]),
+            last_status=row["last_status"],
+            last_error=row["last_error"],
+        )
 
-    def feed_ok(self, feed_id: int, status: str, etag: str | None = None,
-                last_modified: str | None = None, keep_validators: bool = False) -> None:
+    def feed_ok(
+        self,
+        feed_id: int,
+        status: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        keep_validators: bool = False,
+    ) -> None:
         if keep_validators:
             self.db.execute(
                 "UPDATE feeds SET last_status=?, last_error=NULL, last_fetched_at=?, "
                 "consecutive_failures=0, next_attempt_at=NULL WHERE id=?",
-                (status, iso(now()), feed_id))
+                (status, iso(now()), feed_id),
+            )
         else:
             self.db.execute(
                 "UPDATE feeds SET last_status=?, last_error=NULL, last_fetched_at=?, etag=?, "
                 "last_modified=?, consecutive_failures=0, next_attempt_at=NULL WHERE id=?",
-                (status, iso(now()), etag, last_modified, feed_id))
+                (status, iso(now()), etag, last_modified, feed_id),
+            )
 
-    def feed_failed(self, feed_id: int, status: str, error: str,
-                    next_attempt_at: datetime | None = None, retire: bool = False) -> int:
+    def feed_failed(
+        self,
+        feed_id: int,
+        status: str,
+        error: str,
+        next_attempt_at: datetime | None = None,
+        retire: bool = False,
+    ) -> int:
         self.db.execute(
             "UPDATE feeds SET last_status=?, last_error=?, last_fetched_at=?, "
             "consecutive_failures=consecutive_failures+1, next_attempt_at=?, "
             "retired=MAX(retired, ?) WHERE id=?",
-            (status, error, iso(now()), iso(next_attempt_at), int(retire), feed_id))
-        row = self.db.execute("SELECT consecutive_failures FROM feeds WHERE id=?",
-                              (feed_id,)).fetchone()
+            (status, error, iso(now()), iso(next_attempt_at), int(retire), feed_id),
+        )
+        row = self.db.execute(
+            "SELECT consecutive_failures FROM feeds WHERE id=?", (feed_id,)
+        ).fetchone()
         return int(row[0])
 
     def feed_moved(self, feed_id: int, new_url: str) -> None:
@@ -228,43 +256,77 @@ class Store:
         urls = list(urls)
         found: set[str] = set()
         for i in range(0, len(urls), 500):
-            chunk = urls[i:i + 500]
+            chunk = urls[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT url FROM articles WHERE url IN ({marks})", chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+            )
         return found
 
-    def add_article(self, *, url: str, link: str, title: str, text: str, author: str,
-                    published: datetime | None, feed_id: int | None, feed_name: str,
-                    source: str, note: str = "") -> int | None:
+    def add_article(
+        self,
+        *,
+        url: str,
+        link: str,
+        title: str,
+        text: str,
+        author: str,
+        published: datetime | None,
+        feed_id: int | None,
+        feed_name: str,
+        source: str,
+        note: str = "",
+    ) -> int | None:
         """Store a new article; return its id, or None if the URL was already stored."""
         cursor = self.db.execute(
             "INSERT INTO articles (url, link, title, text, author, published, feed_id, "
             "feed_name, fetched_at, source, note) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(url) DO NOTHING",
-            (url, link, title, text, author, iso(published), feed_id, feed_name, iso(now()),
-             source, note))
+            (
+                url,
+                link,
+                title,
+                text,
+                author,
+                iso(published),
+                feed_id,
+                feed_name,
+                iso(now()),
+                source,
+                note,
+            ),
+        )
         return cursor.lastrowid if cursor.rowcount else None
 
     def _article(self, row: sqlite3.Row) -> Article:
-        return Article(id=row["id"], url=row["link"], title=row["title"], text=row["text"],
-                       feed=row["feed_name"], author=row["author"],
-                       published=parse_iso(row["published"]),
-                       fetched_at=parse_iso(row["fetched_at"]), source=row["source"])
+        return Article(
+            id=row["id"],
+            url=row["link"],
+            title=row["title"],
+            text=row["text"],
+            feed=row["feed_name"],
+            author=row["author"],
+            published=parse_iso(row["published"]),
+            fetched_at=parse_iso(row["fetched_at"]),
+            source=row["source"],
+        )
 
     def articles_since(self, since: datetime) -> list[Article]:
         """Articles published (or first seen, when undated) at or after ``since``."""
         rows = self.db.execute(
             "SELECT * FROM articles WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
-            (iso(since),))
+            (iso(since),),
+        )
         return [self._article(r) for r in rows]
 
     def all_articles(self) -> list[Article]:
         return [self._article(r) for r in self.db.execute("SELECT * FROM articles ORDER BY id")]
 
     def article_by_url(self, url: str) -> Article | None:
-        row = self.db.execute("SELECT * FROM articles WHERE url = ? OR link = ?",
-                              (url, url)).fetchone()
+        row = self.db.execute(
+            "SELECT * FROM articles WHERE url = ? OR link = ?", (url, url)
+        ).fetchone()
         return self._article(row) if row else None
 
     def article_count(self) -> int:
@@ -273,69 +335,103 @@ class Store:
     # -- runs and failures ---------------------------------------------------------------
 
     def start_run(self) -> int:
-        return int(self.db.execute("INSERT INTO runs (started_at) VALUES (?)",
-                                   (iso(now()),)).lastrowid)
+        return int(
+            self.db.execute("INSERT INTO runs (started_at) VALUES (?)", (iso(now()),)).lastrowid
+        )
 
     def finish_run(self, run_id: int, week: str | None, report: dict) -> None:
-        self.db.execute("UPDATE runs SET finished_at=?, week=?, report=? WHERE id=?",
-                        (iso(now()), week, json.dumps(report), run_id))
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, week=?, report=? WHERE id=?",
+            (iso(now()), week, json.dumps(report), run_id),
+        )
 
-    def record_failure(self, run_id: int | None, kind: str, url: str, error: str,
-                       feed: str = "") -> None:
-        self.db.execute("INSERT INTO failures (run_id, kind, url, feed, error, at) "
-                        "VALUES (?,?,?,?,?,?)", (run_id, kind, url, feed, error, iso(now())))
+    def record_failure(
+        self, run_id: int | None, kind: str, url: str, error: str, feed: str = ""
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO failures (run_id, kind, url, feed, error, at) VALUES (?,?,?,?,?,?)",
+            (run_id, kind, url, feed, error, iso(now())),
+        )
 
     def failures_since(self, since: datetime) -> list[sqlite3.Row]:
-        return list(self.db.execute(
-            "SELECT kind, url, feed, error, MAX(at) AS at, COUNT(*) AS times FROM failures "
-            "WHERE at >= ? GROUP BY kind, url ORDER BY kind, feed, url", (iso(since),)))
+        return list(
+            self.db.execute(
+                "SELECT kind, url, feed, error, MAX(at) AS at, COUNT(*) AS times FROM failures "
+                "WHERE at >= ? GROUP BY kind, url ORDER BY kind, feed, url",
+                (iso(since),),
+            )
+        )
 
     # -- suggestions and history ---------------------------------------------------------
 
-    def replace_suggestions(self, week: str, rows: list[tuple[str, int, float, list[dict]]]
-                            ) -> None:
+    def replace_suggestions(
+        self, week: str, rows: list[tuple[str, int, float, list[dict]]]
+    ) -> None:
         """Set the suggestions of one digest week: (contact key, article id, score, reasons)."""
         with self.transaction() as db:
             db.execute("DELETE FROM suggestions WHERE week = ?", (week,))
             db.executemany(
                 "INSERT INTO suggestions (contact, article_id, week, score, reasons, created_at) "
                 "VALUES (?,?,?,?,?,?)",
-                [(c, a, w, s, json.dumps(r), iso(now())) for c, a, s, r in rows
-                 for w in (week,)])
+                [(c, a, w, s, json.dumps(r), iso(now())) for c, a, s, r in rows for w in (week,)],
+            )
 
     def suggested_before(self, week: str) -> dict[str, set[int]]:
         """Article ids suggested to each contact in digests of other weeks."""
         seen: dict[str, set[int]] = {}
         for contact, article_id in self.db.execute(
-                "SELECT contact, article_id FROM suggestions WHERE week <> ?", (week,)):
+            "SELECT contact, article_id FROM suggestions WHERE week <> ?", (week,)
+        ):
             seen.setdefault(contact, set()).add(article_id)
         return seen
 
     def suggestions_for_week(self, week: str) -> list[sqlite3.Row]:
-        return list(self.db.execute(
-            "SELECT * FROM suggestions WHERE week = ? ORDER BY contact, score DESC", (week,)))
+        return list(
+            self.db.execute(
+                "SELECT * FROM suggestions WHERE week = ? ORDER BY contact, score DESC", (week,)
+            )
+        )
 
     def weeks(self) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT week FROM runs WHERE week IS NOT NULL ORDER BY week DESC")]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT week FROM runs WHERE week IS NOT NULL ORDER BY week DESC"
+            )
+        ]
 
-    def add_history(self, contact: str, url: str, action: str, on: datetime,
-                    article_id: int | None = None, title: str = "", note: str = "") -> None:
+    def add_history(
+        self,
+        contact: str,
+        url: str,
+        action: str,
+        on: datetime,
+        article_id: int | None = None,
+        title: str = "",
+        note: str = "",
+    ) -> None:
         self.db.execute(
             "INSERT INTO history (contact, article_id, url, title, action, on_date, note) "
             "VALUES (?,?,?,?,?,?,?)",
-            (contact, article_id, url, title, action, iso(on), note))
+            (contact, article_id, url, title, action, iso(on), note),
+        )
 
     def history(self, contact: str | None = None) -> list[sqlite3.Row]:
         if contact is None:
             return list(self.db.execute("SELECT * FROM history ORDER BY on_date DESC, id DESC"))
-        return list(self.db.execute(
-            "SELECT * FROM history WHERE contact = ? ORDER BY on_date DESC, id DESC", (contact,)))
+        return list(
+            self.db.execute(
+                "SELECT * FROM history WHERE contact = ? ORDER BY on_date DESC, id DESC", (contact,)
+            )
+        )
 
     def last_shared(self) -> dict[str, datetime]:
-        return {row[0]: parse_iso(row[1]) for row in self.db.execute(
-            "SELECT contact, MAX(on_date) FROM history WHERE action = 'shared' "
-            "GROUP BY contact")}
+        return {
+            row[0]: parse_iso(row[1])
+            for row in self.db.execute(
+                "SELECT contact, MAX(on_date) FROM history WHERE action = 'shared' GROUP BY contact"
+            )
+        }
 
     def forget_contact(self, contact_key: str) -> int:
         """Delete every row about a contact and scrub the freed pages; return rows deleted."""

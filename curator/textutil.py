@@ -42,10 +42,11 @@ def html_to_text(html: str) -> str:
         return clean_text(re.sub(r"<[^>]*>", " ", html))
     for bad in root.xpath("//script|//style|//noscript|//template|//iframe|//object"):
         bad.drop_tree()
-    for block in root.xpath("//p|//div|//br|//li|//h1|//h2|//h3|//h4|//h5|//h6|"
-                            "//blockquote|//pre|//tr|//section|//article"):
-        block.tail = "\n\n" + (block.tail or "") if block.tag != "br" else "\n" + (
-            block.tail or "")
+    for block in root.xpath(
+        "//p|//div|//br|//li|//h1|//h2|//h3|//h4|//h5|//h6|"
+        "//blockquote|//pre|//tr|//section|//article"
+    ):
+        block.tail = "\n\n" + (block.tail or "") if block.tag != "br" else "\n" + (block.tail or "")
     return clean_text(root.text_content())
 
 

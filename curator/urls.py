@@ -4,12 +4,39 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
-    "yclid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "ref_url", "cmpid", "ocid", "spm",
-    "oly_anon_id", "oly_enc_id", "vero_id", "__s", "s_cid", "sr_share", "at_medium",
-    "at_campaign", "wt_mc", "_ga", "_gl",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "yclid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+        "spm",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "__s",
+        "s_cid",
+        "sr_share",
+        "at_medium",
+        "at_campaign",
+        "wt_mc",
+        "_ga",
+        "_gl",
+    }
+)
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 
 
@@ -40,8 +67,10 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     if parts.username or parts.password:
         host = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{host}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not is_tracking(k)], doseq=True)
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k)],
+        doseq=True,
+    )
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~-._")
     return urlunsplit((scheme, host, path, query, ""))
 

@@ -45,8 +45,14 @@ class Server:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def add(self, path: str, body: bytes | str, status: int = 200,
-            content_type: str = "text/html; charset=utf-8", **headers: str) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        **headers: str,
+    ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = (status, {"Content-Type": content_type, **headers}, data)
         return self.url(path)
@@ -111,11 +117,14 @@ def rss(items: list[dict[str, str]], title: str = "Test feed") -> str:
     """A small RSS 2.0 document; each item may have title, link, description, pubDate."""
     from xml.sax.saxutils import escape
 
-    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-             f"<title>{escape(title)}</title><link>https://example.org/</link>"]
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://example.org/</link>"
+    ]
     for item in items:
-        parts.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items())
-                     + "</item>")
+        parts.append(
+            "<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items()) + "</item>"
+        )
     parts.append("</channel></rss>")
     return "".join(parts)
 
@@ -125,7 +134,9 @@ def page(title: str, paragraphs: list[str]) -> str:
     from html import escape
 
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    return (f"<!doctype html><html><head><title>{escape(title)}</title></head><body>"
-            f"<header><nav><a href='/'>Home</a> <a href='/about'>About</a></nav></header>"
-            f"<main><article><h1>{escape(title)}</h1>{body}</article></main>"
-            f"<footer><p>Copyright Example News</p></footer></body></html>")
+    return (
+        f"<!doctype html><html><head><title>{escape(title)}</title></head><body>"
+        f"<header><nav><a href='/'>Home</a> <a href='/about'>About</a></nav></header>"
+        f"<main><article><h1>{escape(title)}</h1>{body}</article></main>"
+        f"<footer><p>Copyright Example News</p></footer></body></html>"
+    )

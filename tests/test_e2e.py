@@ -14,26 +14,42 @@ from conftest import CORPORA, Server, page, rss
 from curator.cli import cli
 
 TOPICS = {
-    "garden": ("Growing tomatoes in a small urban garden",
-               ["Tomatoes grow well in a small garden if they get six hours of sun.",
-                "Urban gardening on balconies needs deep pots and regular watering.",
-                "Gardeners who grow tomatoes should pinch out the side shoots.",
-                "A small garden can still feed a family through the summer."]),
-    "climbing": ("Bouldering for beginners: your first month at the climbing wall",
-                 ["Bouldering is climbing without ropes on short walls above thick mats.",
-                  "Most climbing gyms run an introduction to bouldering every weekend.",
-                  "Good climbing shoes matter more than strength in your first month.",
-                  "Rest days keep your fingers healthy between bouldering sessions."]),
-    "jazz": ("The return of the jazz piano trio",
-             ["Jazz piano trios are filling small clubs again across Europe.",
-              "A new generation of jazz pianists records live to tape.",
-              "The trio format leaves room for improvisation between piano, bass and drums.",
-              "Several jazz festivals now programme a piano trio every night."]),
-    "tax": ("New rules for the pension tax allowance",
-            ["The pension tax allowance changes next April for higher earners.",
-             "Savers should check the tapered allowance before moving money.",
-             "Accountants expect questions about pension contributions this winter.",
-             "The allowance applies to contributions from employers as well."]),
+    "garden": (
+        "Growing tomatoes in a small urban garden",
+        [
+            "Tomatoes grow well in a small garden if they get six hours of sun.",
+            "Urban gardening on balconies needs deep pots and regular watering.",
+            "Gardeners who grow tomatoes should pinch out the side shoots.",
+            "A small garden can still feed a family through the summer.",
+        ],
+    ),
+    "climbing": (
+        "Bouldering for beginners: your first month at the climbing wall",
+        [
+            "Bouldering is climbing without ropes on short walls above thick mats.",
+            "Most climbing gyms run an introduction to bouldering every weekend.",
+            "Good climbing shoes matter more than strength in your first month.",
+            "Rest days keep your fingers healthy between bouldering sessions.",
+        ],
+    ),
+    "jazz": (
+        "The return of the jazz piano trio",
+        [
+            "Jazz piano trios are filling small clubs again across Europe.",
+            "A new generation of jazz pianists records live to tape.",
+            "The trio format leaves room for improvisation between piano, bass and drums.",
+            "Several jazz festivals now programme a piano trio every night.",
+        ],
+    ),
+    "tax": (
+        "New rules for the pension tax allowance",
+        [
+            "The pension tax allowance changes next April for higher earners.",
+            "Savers should check the tapered allowance before moving money.",
+            "Accountants expect questions about pension contributions this winter.",
+            "The allowance applies to contributions from employers as well.",
+        ],
+    ),
 }
 
 CONTACTS = """\
@@ -54,29 +70,47 @@ contacts:
 def make_site(server: Server) -> None:
     """Three feeds on the loopback server, each with its articles' pages."""
     now = datetime.now(UTC)
-    layout = {"/feeds/home.xml": ["garden"], "/feeds/sport.xml": ["climbing"],
-              "/feeds/mixed.xml": ["jazz", "tax"]}
+    layout = {
+        "/feeds/home.xml": ["garden"],
+        "/feeds/sport.xml": ["climbing"],
+        "/feeds/mixed.xml": ["jazz", "tax"],
+    }
     for feed_path, topics in layout.items():
         items = []
         for topic in topics:
             title, paragraphs = TOPICS[topic]
             link = server.add(f"/articles/{topic}.html", page(title, paragraphs * 3))
-            items.append({"title": title, "link": link, "description": paragraphs[0],
-                          "pubDate": format_datetime(now - timedelta(days=1))})
-        items.append({"title": "An old story", "link": server.url("/articles/old.html"),
-                      "description": "Jazz piano from long ago.",
-                      "pubDate": format_datetime(now - timedelta(days=40))})
-        server.add(feed_path, rss(items), content_type="application/rss+xml",
-                   ETag=f'"{feed_path}-v1"')
+            items.append(
+                {
+                    "title": title,
+                    "link": link,
+                    "description": paragraphs[0],
+                    "pubDate": format_datetime(now - timedelta(days=1)),
+                }
+            )
+        items.append(
+            {
+                "title": "An old story",
+                "link": server.url("/articles/old.html"),
+                "description": "Jazz piano from long ago.",
+                "pubDate": format_datetime(now - timedelta(days=40)),
+            }
+        )
+        server.add(
+            feed_path, rss(items), content_type="application/rss+xml", ETag=f'"{feed_path}-v1"'
+        )
 
 
 @pytest.fixture
 def site(http_server: Server, workspace: Path) -> Server:
     make_site(http_server)
     (workspace / "feeds.yaml").write_text(
-        "feeds:\n" + "".join(f"  - url: {http_server.url(p)}\n    name: {p[7:-4]}\n"
-                             for p in ("/feeds/home.xml", "/feeds/sport.xml",
-                                       "/feeds/mixed.xml")))
+        "feeds:\n"
+        + "".join(
+            f"  - url: {http_server.url(p)}\n    name: {p[7:-4]}\n"
+            for p in ("/feeds/home.xml", "/feeds/sport.xml", "/feeds/mixed.xml")
+        )
+    )
     (workspace / "contacts.yaml").write_text(CONTACTS)
     return http_server
 
@@ -151,7 +185,8 @@ def test_real_pages_are_extracted_end_to_end(http_server: Server, workspace: Pat
     http_server.add("/real.xml", rss(items), content_type="application/rss+xml")
     (workspace / "feeds.yaml").write_text(f"feeds:\n  - url: {http_server.url('/real.xml')}\n")
     (workspace / "contacts.yaml").write_text(
-        "contacts:\n  - name: Pat\n    interests: [coronavirus fines, buttercream frosting]\n")
+        "contacts:\n  - name: Pat\n    interests: [coronavirus fines, buttercream frosting]\n"
+    )
     invoke(workspace, "run")
     data = json.loads(invoke(workspace, "suggest", "pat", "--format", "json"))
     assert data, "real pages should yield text that matches"
