@@ -6,6 +6,7 @@ then the defaults below.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -34,7 +35,10 @@ def parse_duration(text: str | int) -> timedelta:
     if not match:
         raise ValueError(f"{text!r} is not a duration; use e.g. 7d, 2w or 36h")
     n, unit = int(match[1]), (match[2] or "d").lower()
-    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+    try:
+        return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 @dataclass(frozen=True)
@@ -117,15 +121,26 @@ def open_workspace(path: str | os.PathLike | None = None, **overrides: Any) -> W
     )
 
 
+def _init_hint(folder: Path) -> str:
+    """The `curator init` command that would create the missing file in ``folder``."""
+    try:
+        here = folder.resolve() == Path.cwd().resolve()
+    except OSError:
+        here = False
+    return "curator init" if here else f"curator init {folder}"
+
+
 def _yaml_load(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path.name} not found in {path.parent}; create one with: curator init"
+            f"{path.name} not found in {path.parent}; create one with: {_init_hint(path.parent)}"
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:  # a folder named feeds.yaml, no permission, ...
+        raise ConfigError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
     try:
         return YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -133,6 +148,10 @@ def _yaml_load(path: Path) -> Any:
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path.name}{where}: not valid YAML ({problem})") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # ruamel's constructors raise these for values such as the date 2026-02-30
+        # or absurd nesting; they are the user's typo, not our bug.
+        raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
 
 
 def _line(node: Any, key: Any = None) -> str:
@@ -167,6 +186,7 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
 def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settings:
     """Settings from defaults, curator.yaml, CURATOR_* variables and flags, in that order."""
     values: dict[str, Any] = {}
+    source: dict[str, str] = {}  # where each value came from, for the error message
     types = {f.name: type(f.default) for f in fields(Settings)}
     path = root / SETTINGS_FILE
     if path.exists():
@@ -180,22 +200,33 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
                     f"{SETTINGS_FILE}{_line(data, key)}: unknown setting "
                     f"{key!r}; known settings: {known}"
                 )
-            values[key] = _coerce(value, types[key], f"{SETTINGS_FILE}, setting {key!r}")
+            source[key] = f"{SETTINGS_FILE}{_line(data, key)}, setting {key!r}"
+            values[key] = _coerce(value, types[key], source[key])
     for name, kind in types.items():
         env = os.environ.get(f"CURATOR_{name.upper()}")
         if env is not None and env != "":
-            values[name] = _coerce(env, kind, f"environment variable CURATOR_{name.upper()}")
+            source[name] = f"environment variable CURATOR_{name.upper()}"
+            values[name] = _coerce(env, kind, source[name])
     for name, value in (overrides or {}).items():
-        values[name] = _coerce(value, types[name], f"option --{name.replace('_', '-')}")
-    settings = replace(Settings(), **values)
-    for name in ("since", "default_cadence"):
-        value = getattr(settings, name)
-        if value:
+        source[name] = f"option --{name.replace('_', '-')}"
+        values[name] = _coerce(value, types[name], source[name])
+    for name, value in values.items():
+        where = source.get(name, f"setting {name!r}")
+        if name in _DURATION_SETTINGS and value:
             try:
                 parse_duration(value)
             except ValueError as exc:
-                raise ConfigError(f"setting {name}: {exc}") from None
-    return settings
+                raise ConfigError(f"{where}: {exc}") from None
+        elif isinstance(value, int | float) and not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        elif isinstance(value, int | float) and value < _MINIMUM.get(name, 0):
+            raise ConfigError(f"{where}: must be at least {_MINIMUM.get(name, 0)}, got {value!r}")
+    return replace(Settings(), **values)
+
+
+_DURATION_SETTINGS = ("since", "default_cadence")
+# Numeric settings may not be negative; these must be at least 1 to mean anything.
+_MINIMUM = {"per_contact": 1, "concurrency": 1, "per_host": 1, "max_entries_per_feed": 1}
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:
@@ -216,14 +247,24 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
         raise ConfigError(f"{FEEDS_FILE}: expected 'feeds:' followed by a list of feeds")
+    _top_level(data, "feeds", FEEDS_FILE)
     feeds: list[Feed] = []
+    seen: dict[str, int] = {}
     for n, item in enumerate(data.get("feeds") or [], start=1):
         where = f"{FEEDS_FILE}, feed {n}{_line(item) if hasattr(item, 'lc') else ''}"
         if isinstance(item, str):
             item = {"url": item}
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: expected a mapping with at least 'url'")
+        unknown = set(map(str, item)) - FEED_FIELDS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown field {sorted(unknown)[0]!r}; "
+                f"known fields: {', '.join(sorted(FEED_FIELDS))}"
+            )
         url = item.get("url")
+        if url is not None and not isinstance(url, str):
+            raise ConfigError(f"{where}, field 'url': expected text, got {url!r}")
         if not isinstance(url, str) or not url.strip():
             raise ConfigError(f"{where}: 'url' is missing")
         name = item.get("name") or ""
@@ -232,15 +273,32 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
         full_text = item.get("full_text", False)
         if not isinstance(full_text, bool):
             raise ConfigError(f"{where}, field 'full_text': expected true or false")
-        feeds.append(
-            Feed(
-                url=resolve_feed_url(url.strip(), workspace.root, where),
-                name=name,
-                tags=_string_list(item.get("tags"), f"{where}, field 'tags'"),
-                full_text=full_text,
-            )
+        feed = Feed(
+            url=resolve_feed_url(url.strip(), workspace.root, where),
+            name=name,
+            tags=_string_list(item.get("tags"), f"{where}, field 'tags'"),
+            full_text=full_text,
         )
+        if feed.url in seen:
+            raise ConfigError(
+                f"{where}: the same url as feed {seen[feed.url]}; remove one of the two"
+            )
+        seen[feed.url] = n
+        feeds.append(feed)
     return feeds
+
+
+FEED_FIELDS = {"url", "name", "tags", "full_text"}
+
+
+def _top_level(data: dict, key: str, filename: str) -> None:
+    """Reject keys beside the one list a file holds: 'contact:' would otherwise mean nobody."""
+    for other in data:
+        if other != key:
+            raise ConfigError(
+                f"{filename}{_line(data, other)}: unknown key {str(other)!r}; "
+                f"the file holds one list, '{key}:'"
+            )
 
 
 def resolve_feed_url(url: str, root: Path, where: str = FEEDS_FILE) -> str:
@@ -264,7 +322,12 @@ def _interest(value: Any, where: str) -> Interest:
         if not isinstance(topic, str) or not topic.strip():
             raise ConfigError(f"{where}: 'topic' is missing")
         weight = value.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or weight <= 0
+        ):
             raise ConfigError(f"{where}, field 'weight': expected a positive number")
         unknown = set(value) - {"topic", "also", "weight"}
         if unknown:
@@ -298,6 +361,8 @@ def parse_contact(item: Any, where: str) -> Contact:
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected a mapping with name and interests")
     name = item.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"{where}, field 'name': expected text, got {name!r}")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: 'name' is missing")
     where = f"{where} ({name.strip()})"
@@ -325,9 +390,11 @@ def parse_contact(item: Any, where: str) -> Contact:
     cadence_days = None
     if cadence not in (None, ""):
         try:
-            cadence_days = max(1, parse_duration(cadence).days)
+            cadence_days = parse_duration(cadence).days
         except ValueError as exc:
             raise ConfigError(f"{where}, field 'cadence': {exc}") from None
+        if cadence_days < 1:
+            raise ConfigError(f"{where}, field 'cadence': {cadence!r} is less than a day")
     last = item.get("last_contact")
     return Contact(
         name=" ".join(name.split()),
@@ -351,6 +418,7 @@ def load_contacts(workspace: Workspace) -> list[Contact]:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list):
         raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
+    _top_level(data, "contacts", CONTACTS_FILE)
     contacts: list[Contact] = []
     seen: dict[str, str] = {}
     for n, item in enumerate(data.get("contacts") or [], start=1):
