@@ -420,13 +420,17 @@ def load_contacts(workspace: Workspace) -> list[Contact]:
         raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
     _top_level(data, "contacts", CONTACTS_FILE)
     contacts: list[Contact] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for n, item in enumerate(data.get("contacts") or [], start=1):
         where = f"{CONTACTS_FILE}, entry {n}{_line(item)}"
         contact = parse_contact(item, where)
         if contact.key in seen:
-            raise ConfigError(f"{where}: {contact.name!r} is listed twice; merge the two entries")
-        seen[contact.key] = contact.name
+            # Names are the key in the database and on the command line, so they must differ.
+            raise ConfigError(
+                f"{where}: {contact.name!r} has the same name as entry {seen[contact.key]}; "
+                f"merge the two entries or tell them apart (e.g. add a surname)"
+            )
+        seen[contact.key] = n
         contacts.append(contact)
     default = workspace.settings.default_cadence
     if default:
