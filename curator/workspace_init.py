@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from pathlib import Path
 
-from curator.config import CONTACTS_FILE, FEEDS_FILE
+from curator.config import CONTACTS_FILE, FEEDS_FILE, OUTPUT_DIR, SETTINGS_FILE, Settings
+from curator.errors import CuratorError
 
 EXAMPLE_FEEDS = """\
 # The feeds you read. curator fetches each once per run, politely (conditional GET).
@@ -48,14 +50,71 @@ contacts:
 """
 
 
+# One line of explanation per setting; a setting added to Settings without an entry here
+# is still listed, just without the explanation.
+SETTING_HELP = {
+    "since": "how far back a digest looks for articles (7d, 2w, 36h)",
+    "per_contact": "at most this many suggestions per person per digest",
+    "min_score": "nothing scoring below this is suggested (raise it for fewer, surer picks)",
+    "default_cadence": "how often you hope to be in touch with people who set no cadence",
+    "max_entries_per_feed": "newest entries taken from one feed",
+    "connect_timeout": "seconds to wait for a server to answer",
+    "read_timeout": "seconds to wait between bytes",
+    "deadline": "seconds one download may take in all",
+    "max_feed_bytes": "largest feed accepted",
+    "max_page_bytes": "largest article page accepted",
+    "max_redirects": "redirects followed per request",
+    "concurrency": "downloads at the same time",
+    "per_host": "downloads at the same time from one site",
+    "extract_workers": "processes extracting article text (0: one per CPU core)",
+    "extract_timeout": "seconds allowed to extract one page",
+    "backoff_after": "failures in a row before a feed is tried less often",
+    "user_agent": "User-Agent header (empty: curator's own, naming curator)",
+}
+
+
+def example_settings() -> str:
+    """curator.yaml with every setting commented out at its default value."""
+    lines = [
+        "# Settings for this workspace. Every line is commented out, so the defaults apply;",
+        "# remove the # to change one. A CURATOR_<NAME> environment variable or a command-line",
+        "# flag (e.g. `curator run --since 14d`) overrides this file.",
+    ]
+    for f in fields(Settings):
+        if f.default is MISSING:  # a default_factory: no single value to show
+            continue
+        default = f.default if f.default != "" else '""'
+        line = f"# {f.name}: {default}"
+        explain = SETTING_HELP.get(f.name)
+        lines.append(f"{line:<34} # {explain}" if explain else line)
+    return "\n".join(lines) + "\n"
+
+
 def init_workspace(directory: Path) -> list[Path]:
-    """Create the folder and example files that are missing; return what was created."""
-    directory.mkdir(parents=True, exist_ok=True)
-    created = []
-    for name, text in ((FEEDS_FILE, EXAMPLE_FEEDS), (CONTACTS_FILE, EXAMPLE_CONTACTS)):
-        path = directory / name
-        if not path.exists():
-            path.write_text(text, encoding="utf-8")
+    """Create the folder and the example files that are missing; return what was created.
+
+    Existing files are never touched, so running it again is safe.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        created = []
+        examples = (
+            (FEEDS_FILE, EXAMPLE_FEEDS),
+            (CONTACTS_FILE, EXAMPLE_CONTACTS),
+            (SETTINGS_FILE, example_settings()),
+        )
+        for name, text in examples:
+            path = directory / name
+            try:
+                # "x": create only; an existing file, even one made a moment ago, stays.
+                with path.open("x", encoding="utf-8") as out:
+                    out.write(text)
+            except FileExistsError:
+                continue
             created.append(path)
-    (directory / "output").mkdir(exist_ok=True)
+        (directory / OUTPUT_DIR).mkdir(exist_ok=True)
+    except FileExistsError:
+        raise CuratorError(f"{directory} exists and is not a folder") from None
+    except OSError as exc:
+        raise CuratorError(f"cannot create the workspace in {directory}: {exc.strerror}") from None
     return created
