@@ -1,0 +1,282 @@
+"""CLI conventions: help with examples everywhere, --version, python -m, -q/-v, the
+workspace choice (flag, environment, current folder), exit codes, and where files go.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from conftest import Server, page, rss
+
+from curator import __version__
+from curator.cli import cli
+from curator.lock import workspace_lock
+
+CONTACTS = """\
+contacts:
+  - name: Ada Gardener
+    interests: [urban gardening, tomatoes]
+"""
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path under ``group``, subcommand groups included, the group first."""
+    found = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+COMMANDS = _commands(cli)
+
+
+def test_the_weekly_commands_are_there() -> None:
+    assert {("init",), ("fetch",), ("run",), ("suggest",)} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "curator")
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="curator", catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: curator {' '.join(path)}".rstrip())
+    assert "Example" in result.stdout, f"`curator {' '.join(path)} --help` shows no example"
+    # The example is a real invocation of this very command, not boilerplate.
+    example = result.stdout.split("Example", 1)[1]
+    assert f"curator {' '.join(path)}".rstrip() in example or not path
+
+
+def test_short_help_flag() -> None:
+    assert CliRunner().invoke(cli, ["-h"]).stdout == CliRunner().invoke(cli, ["--help"]).stdout
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout == f"curator, version {__version__}\n"
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["frobnicate"])
+    assert result.exit_code == 2
+    assert "No such command 'frobnicate'" in result.stderr
+
+
+def test_python_dash_m_curator() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CURATOR_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "curator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: curator [OPTIONS] COMMAND [ARGS]...")
+    assert "Example:" in result.stdout
+    assert result.stderr == ""
+    version = subprocess.run(
+        [sys.executable, "-m", "curator", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert version.stdout == f"curator, version {__version__}\n"
+
+
+# -- the workspace: flag, else CURATOR_WORKSPACE, else the current folder --------------------
+
+
+def _workspace(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "feeds.yaml").write_text("feeds: []\n")
+    (root / "contacts.yaml").write_text(CONTACTS)
+    return root
+
+
+def _ran_in(root: Path) -> bool:
+    return (root / ".curator" / "curator.db").is_file() and (
+        root / "output" / "index.html"
+    ).is_file()
+
+
+def test_workspace_from_the_flag(tmp_path: Path) -> None:
+    flag, env, cwd = (_workspace(tmp_path / n) for n in ("flag", "env", "cwd"))
+    os.chdir(cwd)
+    for option in ("-w", "--workspace"):
+        result = CliRunner().invoke(
+            cli,
+            [option, str(flag), "run", "--no-fetch"],
+            env={"CURATOR_WORKSPACE": str(env)},
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(str(flag / "output"))
+    assert _ran_in(flag) and not _ran_in(env) and not _ran_in(cwd)
+
+
+def test_workspace_from_the_environment(tmp_path: Path) -> None:
+    env, cwd = _workspace(tmp_path / "env"), _workspace(tmp_path / "cwd")
+    os.chdir(cwd)
+    result = CliRunner().invoke(
+        cli, ["run", "--no-fetch"], env={"CURATOR_WORKSPACE": str(env)}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert _ran_in(env) and not _ran_in(cwd)
+
+
+def test_workspace_is_the_current_folder_by_default(tmp_path: Path) -> None:
+    cwd = _workspace(tmp_path / "cwd")
+    os.chdir(cwd)
+    result = CliRunner().invoke(cli, ["run", "--no-fetch"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert _ran_in(cwd)
+    assert result.stdout.startswith(str(cwd.resolve() / "output"))
+
+
+def test_relative_workspace_flag(tmp_path: Path) -> None:
+    _workspace(tmp_path / "a" / "ws")
+    result = CliRunner().invoke(cli, ["-w", "a/ws", "run", "--no-fetch"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert _ran_in(tmp_path / "a" / "ws")
+
+
+# -- -q and -v, on a run where one feed and one page fail ---------------------------------
+
+
+@pytest.fixture
+def flaky(http_server: Server, workspace: Path) -> Path:
+    """A workspace with one good feed (one page missing) and one feed that errors."""
+    good = http_server.add(
+        "/feed.xml",
+        rss(
+            [
+                {"title": "Tomatoes on the balcony", "link": http_server.url("/tomatoes")},
+                {
+                    "title": "Urban gardening in pots",
+                    "link": http_server.url("/gone"),
+                    "description": "Urban gardening in pots on a city balcony, with tomatoes.",
+                },
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    http_server.add(
+        "/tomatoes",
+        page(
+            "Tomatoes on the balcony",
+            [
+                "Urban gardening starts with tomatoes in deep pots on a sunny balcony.",
+                "Tomatoes need water every evening in July.",
+            ],
+        ),
+    )
+    broken = http_server.add("/broken.xml", "oops", status=500)
+    (workspace / "feeds.yaml").write_text(
+        f"feeds:\n  - url: {good}\n    name: Good\n  - url: {broken}\n    name: Broken\n"
+    )
+    (workspace / "contacts.yaml").write_text(CONTACTS)
+    # One extraction process is enough here and keeps the test quick.
+    (workspace / "curator.yaml").write_text("extract_workers: 1\n")
+    return workspace
+
+
+def _run(ws: Path, *flags: str) -> Result:
+    return CliRunner().invoke(cli, [*flags, "-w", str(ws), "run"], catch_exceptions=False)
+
+
+def test_default_output(flaky: Path) -> None:
+    result = _run(flaky)
+    assert result.exit_code == 0  # a digest was written although a feed failed
+    assert result.stdout == f"{flaky.resolve()}/output/{_week(flaky)}/index.html\n"
+    assert "1 of 2 feeds failed:\n  Broken: " in result.stderr
+    assert "1 article pages could not be read" in result.stderr
+    assert "WARNING" not in result.stderr
+
+
+def test_quiet_prints_only_what_cron_should_mail(flaky: Path) -> None:
+    result = _run(flaky, "-q")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    # A failing feed still reaches stderr under -q, so cron mails it; page trouble does not.
+    assert result.stderr.startswith("1 of 2 feeds failed:\n  Broken: ")
+    assert "article pages" not in result.stderr
+    assert _ran_in(flaky)
+
+
+def test_verbose_names_each_failure(flaky: Path, http_server: Server) -> None:
+    result = _run(flaky, "-v")
+    assert result.exit_code == 0
+    assert f"WARNING: page {http_server.url('/gone')}: " in result.stderr
+    assert "WARNING: feed Broken: " in result.stderr
+    assert result.stdout.endswith("index.html\n")
+
+
+def test_quiet_wins_over_verbose(flaky: Path) -> None:
+    result = _run(flaky, "-q", "-vv")
+    assert result.stdout == ""
+    assert "WARNING" not in result.stderr
+
+
+def test_quiet_run_on_a_healthy_workspace_prints_nothing(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    result = CliRunner().invoke(cli, ["-q", "-w", str(ws), "run"], catch_exceptions=False)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def _week(ws: Path) -> str:
+    (week,) = [p.name for p in (ws / "output").iterdir() if p.is_dir()]
+    return week
+
+
+# -- where files go: state in .curator/, only generated files in output/ --------------------
+
+
+def test_state_stays_out_of_output(flaky: Path) -> None:
+    _run(flaky)
+    _run(flaky)  # a second run, with its lock, database journal and temporary files
+    state = {p.name for p in (flaky / ".curator").iterdir()}
+    assert "curator.db" in state
+    generated = sorted(
+        p.relative_to(flaky / "output").as_posix()
+        for p in (flaky / "output").rglob("*")
+        if p.is_file()
+    )
+    week = _week(flaky)
+    assert {"index.html", f"{week}/index.html", f"{week}/digest.md", f"{week}/digest.json"} <= set(
+        generated
+    )
+    for name in generated:
+        assert Path(name).suffix in {".html", ".md", ".json", ".css", ".js", ".xml", ".txt"}, name
+        assert not name.startswith("."), name
+    assert not any(
+        p.name.endswith(("-wal", "-shm", ".db", ".lock")) for p in (flaky / "output").rglob("*")
+    )
+
+
+def test_fetch_keeps_state_in_the_workspace_and_writes_no_output(flaky: Path) -> None:
+    result = CliRunner().invoke(cli, ["-w", str(flaky), "fetch"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout == "2 new articles from 1 feeds\n"
+    assert (flaky / ".curator" / "curator.db").is_file()
+    assert not (flaky / "output").exists() or not any((flaky / "output").rglob("*"))
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_75(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    with workspace_lock(ws / ".curator" / "run.lock"):
+        result = CliRunner().invoke(cli, ["-w", str(ws), "run", "--no-fetch"])
+    assert result.exit_code == 75
+    assert result.stderr.startswith("Error: another curator run is using this workspace")
+    assert not (ws / "output" / "index.html").exists()
