@@ -4,9 +4,13 @@ workspace choice (flag, environment, current folder), exit codes, and where file
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import click
@@ -280,3 +284,48 @@ def test_a_second_run_while_one_holds_the_lock_exits_75(tmp_path: Path) -> None:
     assert result.exit_code == 75
     assert result.stderr.startswith("Error: another curator run is using this workspace")
     assert not (ws / "output" / "index.html").exists()
+
+
+# -- packaging: `pip install .` on a fresh machine must bring every import ------------------
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    """A module imported only thanks to a test extra (numpy via rank-bm25 once) breaks
+    `pip install . && curator run` on a fresh machine; installed metadata shows it here."""
+    repo = Path(__file__).resolve().parent.parent
+    declared = {
+        _norm(re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0])
+        for dep in tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    reachable, todo = set(), list(declared)
+    while todo:  # declared dependencies and everything they require, transitively
+        name = todo.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        todo += [
+            _norm(re.split(r"[<>=!~;\[ (]", r, maxsplit=1)[0])
+            for r in requires
+            if "extra ==" not in r
+        ]
+    imported: set[str] = set()
+    for source in (repo / "curator").glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    distributions = metadata.packages_distributions()
+    for module in sorted(imported - set(sys.stdlib_module_names) - {"curator"}):
+        owners = {_norm(d) for d in distributions.get(module, [module])}
+        assert owners & reachable, (
+            f"curator imports {module} but pyproject.toml does not declare it"
+        )
