@@ -130,11 +130,13 @@ def cli(ctx: click.Context, workspace: str | None, verbose: int, quiet: bool) ->
 def init(directory: str) -> None:
     """Create a workspace with commented example feeds.yaml and contacts.yaml.
 
-    Existing files are never overwritten.
+    Also writes curator.yaml with every setting commented out at its default.
+    Existing files are never overwritten, so running it again is safe.
 
     \b
     Example:
       curator init ~/curator
+      curator -w ~/curator run
     """
     created = init_workspace(Path(directory))
     for path in created:
