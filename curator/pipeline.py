@@ -385,10 +385,13 @@ class Person:
     suggestions: list[Suggestion]
     last_contact: datetime | None = None
     overdue: bool = False
+    as_of: datetime | None = None  # the digest's date: a saved page must not drift
 
     @property
     def days_since(self) -> int | None:
-        return (now() - self.last_contact).days if self.last_contact else None
+        if not self.last_contact:
+            return None
+        return ((self.as_of or now()) - self.last_contact).days
 
 
 @dataclass
@@ -500,7 +503,7 @@ def build_digest(
         overdue = bool(contact.cadence_days) and (
             last is None or (when - last).days >= (contact.cadence_days or 0)
         )
-        people.append(Person(contact, suggestions, last, overdue))
+        people.append(Person(contact, suggestions, last, overdue, as_of=when))
         rows += [
             (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
             for s in suggestions
