@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -23,7 +24,7 @@ from markupsafe import Markup, escape
 from curator import __version__
 from curator.config import Workspace
 from curator.files import atomic_write
-from curator.models import Reason, Suggestion
+from curator.models import Suggestion
 from curator.urls import safe_link
 
 FORMATS = {"html": "index.html", "md": "digest.md", "json": "digest.json"}
@@ -39,9 +40,7 @@ def highlight(snippet: str, marks: list | tuple) -> Markup:
     """The snippet, escaped, with the marked spans wrapped in <mark>."""
     out = []
     pos = 0
-    for start, end in sorted(tuple(m) for m in marks):
-        if start < pos or end > len(snippet):
-            continue
+    for start, end in _marks(snippet, marks):
         out.append(escape(snippet[pos:start]))
         out.append(Markup("<mark>") + escape(snippet[start:end]) + Markup("</mark>"))
         pos = end
@@ -49,21 +48,79 @@ def highlight(snippet: str, marks: list | tuple) -> Markup:
     return Markup("").join(out)
 
 
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#|!~])")
+
+
 def md_escape(text: str) -> str:
-    """Text safe inside Markdown: no accidental links, emphasis or HTML."""
-    specials = "\\`*_{}[]()<>#|!~"
-    return "".join("\\" + ch if ch in specials else ch for ch in " ".join(str(text).split()))
+    """Text safe inside Markdown: one line, no accidental links, emphasis or HTML."""
+    return _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _marks(snippet: str, marks: list | tuple) -> list[tuple[int, int]]:
+    """Valid, non-overlapping marks in order, neighbours joined across plain spaces."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(tuple(m) for m in marks):
+        if start < (out[-1][1] if out else 0) or end > len(snippet) or start >= end:
+            continue
+        if out and not snippet[out[-1][1] : start].strip():
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def md_highlight(snippet: str, marks: list | tuple) -> str:
+    """The snippet as one Markdown line with the matched spans in bold."""
     out, pos = [], 0
-    for start, end in sorted(tuple(m) for m in marks):
-        if start < pos or end > len(snippet):
-            continue
-        out += [md_escape(snippet[pos:start]), "**" + md_escape(snippet[start:end]) + "**"]
+    for start, end in _marks(snippet, marks):
+        out += [
+            _MD_SPECIALS.sub(r"\\\1", snippet[pos:start]),
+            "**" + md_escape(snippet[start:end]) + "**",
+        ]
         pos = end
-    out.append(md_escape(snippet[pos:]))
-    return "".join(out)
+    out.append(_MD_SPECIALS.sub(r"\\\1", snippet[pos:]))
+    return " ".join("".join(out).split())
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def plain(text: object) -> str:
+    """Feed text for a terminal or an email body: one line, no control characters.
+
+    A title carrying CR/LF or an ANSI escape must not forge lines or recolour a terminal.
+    """
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+def week_monday(week: str) -> date | None:
+    """The Monday of an ISO week such as 2026-W48, or None for any other folder name."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if not match:
+        return None
+    try:
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        return None
+
+
+def week_label(week: str) -> str:
+    """'Week 48, 2026' for '2026-W48'; other names unchanged."""
+    monday = week_monday(week)
+    return f"Week {int(week[6:])}, {week[:4]}" if monday else week
+
+
+def week_span(week: str) -> str:
+    """The dates an ISO week covers: '23–29 Nov 2026' or '30 Nov – 6 Dec 2026'."""
+    monday = week_monday(week)
+    if not monday:
+        return ""
+    sunday = date.fromordinal(monday.toordinal() + 6)
+    if monday.month == sunday.month:
+        return f"{monday.day}–{sunday.day} {sunday:%b %Y}"
+    if monday.year == sunday.year:
+        return f"{monday.day} {monday:%b} – {sunday.day} {sunday:%b %Y}"
+    return f"{monday.day} {monday:%b %Y} – {sunday.day} {sunday:%b %Y}"
 
 
 def mailto(email: str, subject: str, body: str) -> str:
@@ -97,6 +154,9 @@ def _environment(workspace_templates: str | None) -> Environment:
         md=md_escape,
         md_highlight=md_highlight,
         date=_date,
+        plain=plain,
+        week_label=week_label,
+        week_span=week_span,
     )
     env.globals.update(version=__version__, mailto=mailto)
     for name, key in (("style.css", "style"), ("copy.js", "script")):
@@ -134,11 +194,8 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
 
 
 def share_link(suggestion: Suggestion) -> str:
+    """mailto: with the contact's address, the title as subject and the draft as body."""
     return mailto(suggestion.contact.email, suggestion.article.title, suggestion.draft)
-
-
-def reason_dict(reason: Reason) -> dict:
-    return reason.as_dict()
 
 
 def digest_data(digest) -> dict:
@@ -148,14 +205,27 @@ def digest_data(digest) -> dict:
         "week": digest.week,
         "generated_at": digest.generated_at.isoformat(timespec="seconds"),
         "articles_considered": digest.articles_considered,
+        "feeds": digest.feeds,
         "people": [
             {
                 "name": p.contact.name,
                 "overdue": p.overdue,
                 "days_since_last_contact": p.days_since,
+                "cadence_days": p.contact.cadence_days,
                 "suggestions": [suggestion_data(s) for s in p.suggestions],
             }
             for p in digest.people
+        ],
+        "articles": [
+            {
+                "url": article.url,
+                "title": article.title,
+                "feed": article.feed,
+                "people": [
+                    {"name": s.contact.name, "interests": list(s.interests)} for s in suggestions
+                ],
+            }
+            for article, suggestions in digest.by_article()
         ],
         "failures": [
             {"kind": f.kind, "feed": f.feed, "url": f.url, "error": f.error}
@@ -175,7 +245,13 @@ def suggestion_data(s: Suggestion) -> dict:
         "reading_minutes": a.reading_minutes,
         "reasons": [r.as_dict() for r in s.reasons],
         "draft": s.draft,
+        "share_link": share_link(s),
     }
+
+
+def anchors(digest) -> dict[str, str]:
+    """A fragment id per person (from their position, never from their name)."""
+    return {p.contact.key: f"person-{n}" for n, p in enumerate(digest.people, 1)}
 
 
 def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
@@ -186,7 +262,12 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
     return (
         environment(workspace)
         .get_template(name)
-        .render(digest=digest, share_link=share_link, by_article=digest.by_article())
+        .render(
+            digest=digest,
+            share_link=share_link,
+            by_article=digest.by_article(),
+            anchors=anchors(digest),
+        )
     )
 
 
