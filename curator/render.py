@@ -53,7 +53,7 @@ _MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#|!~])")
 
 def md_escape(text: str) -> str:
     """Text safe inside Markdown: one line, no accidental links, emphasis or HTML."""
-    return _MD_SPECIALS.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_SPECIALS.sub(r"\\\1", plain(text))
 
 
 def _marks(snippet: str, marks: list | tuple) -> list[tuple[int, int]]:
@@ -72,6 +72,7 @@ def _marks(snippet: str, marks: list | tuple) -> list[tuple[int, int]]:
 def md_highlight(snippet: str, marks: list | tuple) -> str:
     """The snippet as one Markdown line with the matched spans in bold."""
     out, pos = [], 0
+    snippet = _CONTROL.sub(" ", snippet)  # same length: the marks still fit
     for start, end in _marks(snippet, marks):
         out += [
             _MD_SPECIALS.sub(r"\\\1", snippet[pos:start]),
