@@ -148,9 +148,9 @@ def _yaml_load(path: Path) -> Any:
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path.name}{where}: not valid YAML ({problem})") from None
-    except (ValueError, OverflowError, RecursionError) as exc:
-        # ruamel's constructors raise these for values such as the date 2026-02-30
-        # or absurd nesting; they are the user's typo, not our bug.
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # ruamel's constructors raise these for values such as the date 2026-02-30, a
+        # mapping used as a key ("? - a:") or absurd nesting: the user's typo, not our bug.
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
 
 

@@ -204,7 +204,7 @@ def test_default_output(flaky: Path) -> None:
     result = _run(flaky)
     assert result.exit_code == 0  # a digest was written although a feed failed
     assert result.stdout == f"{flaky.resolve()}/output/{_week(flaky)}/index.html\n"
-    assert "1 of 2 feeds failed:\n  Broken: " in result.stderr
+    assert "1 of 2 feeds failed:\n  Broken: " in result.stderr, result.stderr
     assert "1 article pages could not be read" in result.stderr
     assert "WARNING" not in result.stderr
 
@@ -214,7 +214,7 @@ def test_quiet_prints_only_what_cron_should_mail(flaky: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == ""
     # A failing feed still reaches stderr under -q, so cron mails it; page trouble does not.
-    assert result.stderr.startswith("1 of 2 feeds failed:\n  Broken: ")
+    assert result.stderr.startswith("1 of 2 feeds failed:\n  Broken: "), result.stderr
     assert "article pages" not in result.stderr
     assert _ran_in(flaky)
 

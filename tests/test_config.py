@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -588,6 +588,8 @@ yaml_chars = st.sampled_from([*string.printable, "é", "\x00", "\ufeff", "\u2028
         max_size=30,
     ).map("".join)
 )
+@example(text="? - contacts:")  # a mapping as a key: ruamel raised TypeError
+@example(text="contacts:\n  - name: Ada\n    interests: [x]\n    last_contact: 2026-02-30")
 def test_any_text_gives_contacts_or_a_config_error(workspace: Path, text: str) -> None:
     (workspace / "contacts.yaml").write_text(text, encoding="utf-8")
     _contacts_or_config_error(workspace)
