@@ -593,3 +593,45 @@ yaml_chars = st.sampled_from([*string.printable, "é", "\x00", "\ufeff", "\u2028
 def test_any_text_gives_contacts_or_a_config_error(workspace: Path, text: str) -> None:
     (workspace / "contacts.yaml").write_text(text, encoding="utf-8")
     _contacts_or_config_error(workspace)
+
+
+feed_like = st.fixed_dictionaries(
+    {"url": st.sampled_from(["a.xml", "https://example.org/f", "file:///x.xml", "ftp://x"])},
+    optional={"name": yamlish, "tags": yamlish, "full_text": yamlish, "surprise": yamlish},
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.fixed_dictionaries({"feeds": st.lists(feed_like | yamlish, max_size=4)}) | yamlish)
+def test_any_feeds_structure_gives_feeds_or_a_config_error(workspace: Path, data: object) -> None:
+    (workspace / "feeds.yaml").write_text(_dump(data), encoding="utf-8")
+    try:
+        feeds = load_feeds(Workspace(workspace))
+    except ConfigError:
+        return
+    assert all(f.url.startswith(("http://", "https://", "file://")) for f in feeds)
+    assert len({f.url for f in feeds}) == len(feeds)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["since", "per_contact", "min_score", "default_cadence", "user_agent"]),
+        yamlish,
+        max_size=3,
+    )
+    | yamlish
+)
+def test_any_settings_structure_gives_settings_or_a_config_error(
+    workspace: Path, data: object
+) -> None:
+    (workspace / "curator.yaml").write_text(_dump(data), encoding="utf-8")
+    try:
+        loaded = load_settings(workspace)
+    except ConfigError:
+        return
+    assert loaded.per_contact >= 1 and loaded.window.total_seconds() >= 0
