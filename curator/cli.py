@@ -286,6 +286,299 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- the relationship loop: history, forgetting, contacts, feeds, coverage --------------------
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("url")
+@click.option("--note", default="", help="A word about why or how you shared it.")
+@click.option("--on", "on", help="The day you shared it: 2026-11-02, yesterday (default today).")
+@click.option("--title", default="", help="The article's title, if curator never stored it.")
+@click.pass_obj
+@_handle_errors
+def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: str) -> None:
+    """Remember that you shared URL with NAME; it is never suggested to them again.
+
+    The same story from another feed is not suggested either, and the date counts as
+    your last contact with them (see cadence in contacts.yaml).
+
+    \b
+    Example:
+      curator shared zoe https://example.org/heat-pumps --note "sent on Signal"
+      curator shared "Zoe Park" https://example.org/retrofit --on 2026-11-02
+    """
+    _record(ctx, name, url, "shared", note, on, title)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("url")
+@click.option("--note", default="", help="Why it is not for them (for your own memory).")
+@click.pass_obj
+@_handle_errors
+def dismiss(ctx: Context, name: str, url: str, note: str) -> None:
+    """Remember that URL is not for NAME; it (and the same story) is never suggested again.
+
+    \b
+    Example:
+      curator dismiss zoe https://example.org/football-results
+    """
+    _record(ctx, name, url, "dismissed", note, None, "")
+
+
+def _record(
+    ctx: Context, name: str, url: str, action: str, note: str, on: str | None, title: str
+) -> None:
+    from curator import history
+
+    when = history.parse_day(on) if on else None
+    done = history.record(ctx.workspace(), name, url, action, on=when, note=note, title=title)
+    verb = "shared with" if action == "shared" else "dismissed for"
+    what = f"{done.title!r}" if done.title else done.url
+    if not ctx.quiet:
+        click.echo(f"Recorded: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
+        if not done.known:
+            click.echo("(not among the stored articles; remembered by its URL)", err=True)
+
+
+@cli.command("history")
+@click.argument("name")
+@click.pass_obj
+@_handle_errors
+def history_(ctx: Context, name: str) -> None:
+    """List what you shared with NAME and what you dismissed, newest first.
+
+    \b
+    Example:
+      curator history zoe
+    """
+    from curator import history
+
+    contact, items = history.history(ctx.workspace(), name)
+    click.echo(history.format_history(contact, items), nl=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+@_handle_errors
+def forget(ctx: Context, name: str, yes: bool) -> None:
+    """Forget NAME completely: contacts.yaml, the database and past digests.
+
+    Their entry leaves contacts.yaml (your comments and layout elsewhere stay), every
+    database row about them is deleted and the freed space overwritten, and digests
+    under output/ are rewritten without them. This cannot be undone.
+
+    \b
+    Example:
+      curator forget "Zoe Park"
+      curator forget zoe --yes
+    """
+    from curator import contacts_io
+
+    workspace = ctx.workspace()
+    contact = _contact(workspace, name)
+    if not yes:
+        click.confirm(
+            f"Forget {contact.name} everywhere (contacts.yaml, history, past digests)?",
+            abort=True,
+        )
+    with workspace_lock(workspace.lock_path):
+        report = contacts_io.forget(workspace, contact)
+    if not ctx.quiet:
+        rewritten = len(report.digests_rewritten)
+        click.echo(
+            f"Forgot {contact.name}: removed from contacts.yaml, {report.rows_deleted} database "
+            f"rows deleted, {rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
+        )
+    for path in report.leftovers:
+        click.echo(f"Warning: {path} still mentions them; delete or edit it by hand.", err=True)
+
+
+@cli.group()
+def contacts() -> None:
+    """List the people in contacts.yaml, or import them from an address book.
+
+    \b
+    Example:
+      curator contacts list
+      curator contacts import ~/Downloads/contacts.vcf
+    """
+
+
+@contacts.command("list")
+@click.pass_obj
+@_handle_errors
+def contacts_list(ctx: Context) -> None:
+    """Everyone in contacts.yaml with their interests, cadence and last contact.
+
+    \b
+    Example:
+      curator contacts list
+    """
+    from curator import contacts_io
+    from curator.store import Store
+
+    workspace = ctx.workspace()
+    people = load_contacts(workspace)
+    if not people:
+        click.echo("Nobody yet: add people to contacts.yaml or run: curator contacts import FILE")
+        return
+    last: dict[str, Any] = {}
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            last = {k: v for k, v in pipeline.last_contacts(store, people).items() if v}
+    for line in contacts_io.contact_lines(people, last):
+        click.echo(line)
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+@_handle_errors
+def contacts_import(ctx: Context, file: Path) -> None:
+    """Add people from a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV.
+
+    vCard CATEGORIES become interests and NOTE becomes notes. People already listed
+    (same email, else same name) are not added twice; only what their entry lacks is
+    filled in. Your comments in contacts.yaml stay.
+
+    \b
+    Example:
+      curator contacts import contacts.vcf
+      curator contacts import ~/Downloads/Connections.csv
+    """
+    from curator import contacts_io
+
+    report = contacts_io.import_contacts(ctx.workspace(), file)
+    if not ctx.quiet:
+        click.echo(
+            f"{report.source}: read {report.read}, added {len(report.added)}, "
+            f"updated {len(report.updated)}, unchanged {report.unchanged}; "
+            f"contacts.yaml lists {report.total} people."
+        )
+        if report.added:
+            click.echo("Add a few interests for each new person in contacts.yaml.")
+    warning = contacts_io.depth_warning(report.total)
+    if warning:
+        click.echo(warning, err=True)
+
+
+@cli.group()
+def feeds() -> None:
+    """List, add, import (OPML) and export the feeds in feeds.yaml.
+
+    \b
+    Example:
+      curator feeds add https://example.org/feed.xml --name "Example"
+      curator feeds export > feeds.opml
+    """
+
+
+@feeds.command("list")
+@click.pass_obj
+@_handle_errors
+def feeds_list(ctx: Context) -> None:
+    """Every feed with the outcome of its last fetch.
+
+    \b
+    Example:
+      curator feeds list
+    """
+    from curator import opml
+
+    lines = opml.feed_lines(ctx.workspace())
+    if not lines:
+        click.echo("No feeds yet: curator feeds add URL, or curator feeds import FILE.opml")
+    for line in lines:
+        click.echo(line)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", default="", help="A label for the digest (default: the URL).")
+@click.pass_obj
+@_handle_errors
+def feeds_add(ctx: Context, url: str, name: str) -> None:
+    """Add the feed at URL to feeds.yaml (comments and layout kept).
+
+    \b
+    Example:
+      curator feeds add https://example.org/feed.xml --name "Example"
+    """
+    from curator import opml
+    from curator.models import Feed
+
+    report = opml.add_feeds(ctx.workspace(), [Feed(url=url, name=name)])
+    if report.skipped:
+        raise CuratorError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+    if report.present:
+        click.echo(f"{url} is already in feeds.yaml")
+    elif not ctx.quiet:
+        click.echo(f"Added {name or url}; it is fetched on the next: curator run")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+@_handle_errors
+def feeds_import(ctx: Context, file: Path) -> None:
+    """Add the feeds of an OPML file (from any feed reader) to feeds.yaml.
+
+    Folders become tags; feeds already listed are skipped.
+
+    \b
+    Example:
+      curator feeds import subscriptions.opml
+    """
+    from curator import opml
+
+    report = opml.import_opml(ctx.workspace(), file)
+    if not ctx.quiet:
+        click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
+    for url in report.skipped:
+        click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
+
+
+@feeds.command("export")
+@click.pass_obj
+@_handle_errors
+def feeds_export(ctx: Context) -> None:
+    """Print feeds.yaml as OPML 2.0, for any feed reader.
+
+    \b
+    Example:
+      curator feeds export > feeds.opml
+    """
+    from curator import opml
+    from curator.config import load_feeds
+
+    click.echo(opml.export_opml(load_feeds(ctx.workspace())), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--weeks", type=click.IntRange(1, 520), default=4, show_default=True, help="Period to check."
+)
+@click.pass_obj
+@_handle_errors
+def coverage(ctx: Context, weeks: int) -> None:
+    """Each person's interests that no stored article matched lately.
+
+    Those topics need a new feed (or a rewording in contacts.yaml).
+
+    \b
+    Example:
+      curator coverage --weeks 8
+    """
+    from curator import coverage as cov
+
+    articles, gaps = cov.coverage(ctx.workspace(), weeks)
+    click.echo(cov.format_coverage(articles, gaps, weeks), nl=False)
+
+
 def main() -> None:
     cli(prog_name="curator")
 

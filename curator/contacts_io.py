@@ -1,0 +1,604 @@
+"""Editing contacts.yaml without losing the user's comments, and importing address books.
+
+contacts.yaml is the user's file: every edit goes through ruamel.yaml's round-trip mode
+(or, to remove one entry, through its line numbers), so comments, blank lines, key order
+and quoting of everything else stay as the user wrote them.
+
+Imports read vCard 3.0/4.0 (.vcf), LinkedIn's Connections.csv and Google Contacts CSV.
+A person is the same person when the email matches, else when the name does, so importing
+the same file twice adds nobody twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
+from curator.errors import ConfigError, CuratorError
+from curator.files import atomic_write
+from curator.models import Contact
+
+log = logging.getLogger("curator")
+
+# Dunbar's number: past this, a weekly digest stops being about depth.
+DEPTH_LIMIT = 150
+
+
+# -- reading and writing contacts.yaml -------------------------------------------------------
+
+
+def _yaml(text: str) -> YAML:
+    """A round-trip YAML whose indentation matches the file's, so a dump changes nothing else."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap the user's long notes
+    dash = re.search(r"^( *)- ", text, re.MULTILINE)
+    offset = len(dash.group(1)) if dash else 2
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
+    return yaml
+
+
+def _load(workspace: Workspace) -> tuple[str, Any]:
+    path = workspace.contacts_path
+    if not path.exists():
+        text = "contacts:\n"
+        return text, _yaml(text).load(text)
+    data = _yaml_load(path)  # ConfigError with a line number on broken YAML
+    text = path.read_text(encoding="utf-8")
+    if data is None:
+        text = text.rstrip("\n") + ("\n" if text.strip() else "") + "contacts:\n"
+        data = _yaml(text).load(text)
+    if not isinstance(data, CommentedMap) or not isinstance(
+        data.get("contacts", []), list | type(None)
+    ):
+        raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
+    return text, data
+
+
+def _dump(text: str, data: Any) -> str:
+    out = io.StringIO()
+    _yaml(text).dump(data, out)
+    return out.getvalue()
+
+
+def _entry_key(item: Any) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return " ".join(str(name).casefold().split()) if name else ""
+
+
+def remove_contact(workspace: Workspace, contact: Contact) -> None:
+    """Delete one person's entry from contacts.yaml, keeping every other byte in place.
+
+    The entry's own lines go, with the comment lines directly above it (they describe it);
+    the comments above the next entry stay with that entry.
+    """
+    text, data = _load(workspace)
+    people = data.get("contacts") or []
+    found = [i for i, item in enumerate(people) if _entry_key(item) == contact.key]
+    if not found:
+        raise CuratorError(f"{contact.name!r} is not in {CONTACTS_FILE}")
+    i = found[0]
+    new_text = _remove_lines(text, people, i)
+    if new_text is None or not _removed_cleanly(new_text, text, contact, workspace):
+        # Flow style or an unusual layout: let ruamel re-emit the file instead.
+        del people[i]
+        new_text = _dump(text, data)
+    atomic_write(workspace.contacts_path, new_text)
+
+
+def _remove_lines(text: str, people: CommentedSeq, i: int) -> str | None:
+    if getattr(people.fa, "_flow_style", False):
+        return None
+    lines = text.splitlines(keepends=True)
+    try:
+        start = _block_start(lines, people.lc.item(i)[0])
+        end = _block_start(lines, people.lc.item(i + 1)[0]) if i + 1 < len(people) else None
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if end is None:
+        # The last entry runs to the end of the file, less the trailing comments and blank
+        # lines that sit at or left of the dash (they are not part of the entry).
+        dash_col = len(lines[people.lc.item(i)[0]]) - len(lines[people.lc.item(i)[0]].lstrip())
+        end = len(lines)
+        while end > start + 1:
+            line = lines[end - 1]
+            stripped = line.strip()
+            indent = len(line) - len(line.lstrip())
+            if not stripped or (stripped.startswith("#") and indent <= dash_col):
+                end -= 1
+            else:
+                break
+    return "".join(lines[:start] + lines[end:])
+
+
+def _block_start(lines: list[str], item_line: int) -> int:
+    """The first line of an entry: its dash line, or the comment lines right above it."""
+    start = item_line
+    while start > 0 and not lines[start].lstrip().startswith("-"):
+        start -= 1  # the item's map may start on the line after a lone dash
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return start
+
+
+def _removed_cleanly(new_text: str, old_text: str, contact: Contact, workspace: Workspace) -> bool:
+    """Does the line-edited file still parse, with exactly the one person gone?"""
+    try:
+        before = YAML(typ="rt").load(old_text)["contacts"]
+        after = YAML(typ="rt").load(new_text)
+        after = after.get("contacts") if isinstance(after, dict) else None
+    except Exception:  # any parse failure means: fall back to ruamel
+        return False
+    if after is None:
+        after = []
+    want = [_entry_key(p) for p in before if _entry_key(p) != contact.key]
+    return [_entry_key(p) for p in after] == want
+
+
+# -- importing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """Someone read from an address book, before merging."""
+
+    name: str
+    email: str = ""
+    interests: list[str] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    source: str
+    read: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # entries without a usable name
+    total: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.read - len(self.added) - len(self.updated) - len(self.skipped)
+
+
+def read_people(path: Path) -> tuple[str, list[Person]]:
+    """The format name and the people of an address-book export."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CuratorError(f"cannot read {path} ({exc.strerror or exc})") from None
+    text = _decode(raw)
+    stripped = text.lstrip()
+    if path.suffix.lower() in (".vcf", ".vcard") or stripped.upper().startswith("BEGIN:VCARD"):
+        return "vCard", parse_vcards(text)
+    lines = text.splitlines()
+    header_at = next(
+        (n for n, line in enumerate(lines[:30]) if line.startswith("First Name,Last Name,")), None
+    )
+    if (header_at is not None and "URL" in lines[header_at]) or "Connected On" in text[:4000]:
+        return "LinkedIn", parse_linkedin(text)
+    first = lines[0] if lines else ""
+    if "E-mail 1 - Value" in first or "Given Name" in first or "First Name" in first:
+        return "Google Contacts", parse_google(text)
+    raise CuratorError(
+        f"{path.name}: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV"
+    )
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "utf-16"):
+        try:
+            text = raw.decode(encoding)
+            if encoding == "utf-8-sig" or text.startswith(("BEGIN", "First", "Name", "Notes")):
+                return text
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # old exports; every byte decodes
+
+
+def _vcard_unescape(value: str) -> str:
+    return re.sub(
+        r"\\(.)", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value, flags=re.DOTALL
+    )
+
+
+def _split_unescaped(value: str, sep: str) -> list[str]:
+    parts, current, escaped = [], [], False
+    for ch in value:
+        if escaped:
+            current.append("\\" + ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _quoted_printable(value: str, charset: str) -> str:
+    import quopri
+
+    try:
+        return quopri.decodestring(value.encode("latin-1")).decode(charset or "utf-8", "replace")
+    except (LookupError, UnicodeEncodeError):
+        return value
+
+
+def parse_vcards(text: str) -> list[Person]:
+    """People from vCard 2.1/3.0/4.0 text: FN (or N), EMAIL, CATEGORIES, NOTE."""
+    # Unfold: a line starting with a space or tab continues the previous one.
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    people: list[Person] = []
+    card: dict[str, list[tuple[dict[str, str], str]]] | None = None
+    for line in unfolded.splitlines():
+        if not line.strip():
+            continue
+        head, sep, value = line.partition(":")
+        if not sep:
+            continue
+        name, *params = head.split(";")
+        name = name.split(".")[-1].upper()  # "item1.EMAIL" -> "EMAIL"
+        if name == "BEGIN" and value.strip().upper() == "VCARD":
+            card = {}
+            continue
+        if card is None:
+            continue
+        if name == "END" and value.strip().upper() == "VCARD":
+            person = _vcard_person(card)
+            if person:
+                people.append(person)
+            card = None
+            continue
+        options = {}
+        for p in params:
+            key, _, val = p.partition("=")
+            options[key.upper()] = val if _ else key  # vCard 2.1 bare "PREF"
+        if options.get("ENCODING", "").upper() == "QUOTED-PRINTABLE":
+            value = _quoted_printable(value, options.get("CHARSET", "utf-8"))
+        card.setdefault(name, []).append((options, value))
+    return people
+
+
+def _vcard_person(card: dict[str, list[tuple[dict[str, str], str]]]) -> Person | None:
+    def first(key: str) -> str:
+        return _vcard_unescape(card[key][0][1]).strip() if key in card else ""
+
+    name = first("FN")
+    if not name and "N" in card:
+        parts = [_vcard_unescape(p).strip() for p in _split_unescaped(card["N"][0][1], ";")]
+        family, given = ([*parts, "", ""])[:2]
+        name = " ".join(p for p in (given, family) if p)
+    name = " ".join(name.split())
+    if not name:
+        return None
+    emails = card.get("EMAIL", [])
+    preferred = [
+        v for o, v in emails if "PREF" in o or "pref" in o.get("TYPE", "").lower() or o.get("PREF")
+    ]
+    email = _vcard_unescape((preferred or [v for _, v in emails] or [""])[0]).strip()
+    email = email.removeprefix("mailto:")
+    interests: list[str] = []
+    for _, value in card.get("CATEGORIES", []):
+        for part in _split_unescaped(value, ","):
+            topic = " ".join(_vcard_unescape(part).split())
+            if topic and topic.casefold() not in {i.casefold() for i in interests}:
+                interests.append(topic)
+    return Person(name, email, interests, first("NOTE"))
+
+
+def parse_linkedin(text: str) -> list[Person]:
+    """People from LinkedIn's Connections.csv, which opens with a few lines of notes."""
+    lines = text.splitlines(keepends=True)
+    start = next((n for n, line in enumerate(lines) if line.startswith("First Name,")), None)
+    if start is None:
+        raise CuratorError("Connections.csv: no 'First Name,Last Name,...' header found")
+    people = []
+    for row in csv.DictReader(io.StringIO("".join(lines[start:]))):
+        name = " ".join(f"{row.get('First Name') or ''} {row.get('Last Name') or ''}".split())
+        if not name:
+            continue
+        position, company = (row.get("Position") or "").strip(), (row.get("Company") or "").strip()
+        notes = " at ".join(p for p in (position, company) if p)
+        people.append(Person(name, (row.get("Email Address") or "").strip(), [], notes))
+    return people
+
+
+def parse_google(text: str) -> list[Person]:
+    """People from a Google Contacts CSV export (the current and the older column names)."""
+    people = []
+    for row in csv.DictReader(io.StringIO(text)):
+        parts = [row.get(k) or "" for k in ("First Name", "Given Name")]
+        given = next((p for p in parts if p.strip()), "")
+        middle = row.get("Middle Name") or row.get("Additional Name") or ""
+        family = row.get("Last Name") or row.get("Family Name") or ""
+        name = " ".join((row.get("Name") or f"{given} {middle} {family}").split())
+        if not name:
+            name = " ".join((row.get("Nickname") or "").split())
+        if not name:
+            continue
+        email = ""
+        for n in range(1, 6):
+            value = (row.get(f"E-mail {n} - Value") or "").strip()
+            if value:
+                email = value.split(" ::: ")[0].strip()
+                break
+        people.append(Person(name, email, [], (row.get("Notes") or "").strip()))
+    return people
+
+
+def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
+    """Merge an address-book export into contacts.yaml: by email, else by name."""
+    kind, people = read_people(path)
+    report = ImportReport(kind, read=len(people))
+    text, data = _load(workspace)
+    if data.get("contacts") is None:
+        data["contacts"] = CommentedSeq()
+    entries: CommentedSeq = data["contacts"]
+    by_email: dict[str, Any] = {}
+    by_name: dict[str, Any] = {}
+    for item in entries:
+        if isinstance(item, dict):
+            if item.get("email"):
+                by_email[str(item["email"]).strip().casefold()] = item
+            if _entry_key(item):
+                by_name[_entry_key(item)] = item
+    for person in people:
+        key = " ".join(person.name.casefold().split())
+        email = person.email.casefold()
+        item = (by_email.get(email) if email else None) or by_name.get(key)
+        if item is None:
+            item = CommentedMap()
+            item["name"] = person.name
+            if person.email:
+                item["email"] = person.email
+            interests = CommentedSeq(person.interests)
+            interests.fa.set_flow_style()
+            item["interests"] = interests
+            if person.notes:
+                item["notes"] = person.notes
+            entries.append(item)
+            report.added.append(person.name)
+        elif _merge(item, person):
+            report.updated.append(str(item.get("name")))
+        else:
+            continue
+        if email:
+            by_email[email] = item
+        by_name[key] = item
+    report.total = len(entries)
+    if report.added or report.updated:
+        new_text = _dump(text, data)
+        # Refuse to write a file curator itself could not read back.
+        for n, item in enumerate(_yaml(new_text).load(new_text)["contacts"] or [], 1):
+            parse_contact(item, f"{CONTACTS_FILE}, entry {n}")
+        atomic_write(workspace.contacts_path, new_text)
+    return report
+
+
+def _merge(item: Any, person: Person) -> bool:
+    """Fill what the entry lacks from an import; never overwrite what the user wrote."""
+    changed = False
+    if person.email and not item.get("email"):
+        item["email"] = person.email
+        changed = True
+    if person.interests:
+        if not isinstance(item.get("interests"), list):
+            item["interests"] = CommentedSeq()
+        have = {
+            str(i.get("topic") if isinstance(i, dict) else i).casefold() for i in item["interests"]
+        }
+        for topic in person.interests:
+            if topic.casefold() not in have:
+                item["interests"].append(topic)
+                have.add(topic.casefold())
+                changed = True
+    if person.notes and not item.get("notes"):
+        item["notes"] = person.notes
+        changed = True
+    return changed
+
+
+def depth_warning(total: int) -> str | None:
+    """A kind word when the list outgrows what one person can keep up with."""
+    if total <= DEPTH_LIMIT:
+        return None
+    return (
+        f"contacts.yaml now lists {total} people. Curator works best for the people you "
+        f"really keep up with (about {DEPTH_LIMIT} at most); consider trimming it to those "
+        f"you would write to this month."
+    )
+
+
+def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -> list[str]:
+    """The lines `curator contacts list` prints: name, email, interests, cadence."""
+    last = last or {}
+    out = []
+    for c in contacts:
+        bits = [c.name]
+        if c.email:
+            bits.append(f"<{c.email}>")
+        line = " ".join(bits)
+        topics = ", ".join(i.topic for i in c.interests) or "(no interests yet)"
+        extra = []
+        if c.cadence_days:
+            extra.append(f"every {c.cadence_days}d")
+        when = last.get(c.key)
+        if when:
+            extra.append(f"last shared {when:%Y-%m-%d}")
+        out.append(f"{line}: {topics}" + (f"  [{'; '.join(extra)}]" if extra else ""))
+    return out
+
+
+# -- forgetting ------------------------------------------------------------------------------
+
+
+@dataclass
+class ForgetReport:
+    """What `curator forget` removed, and anything it could not."""
+
+    contact: Contact
+    rows_deleted: int = 0
+    digests_rewritten: list[str] = field(default_factory=list)
+    leftovers: list[Path] = field(default_factory=list)  # files still holding their name
+
+
+def _needles(contact: Contact) -> list[bytes]:
+    words = [contact.name, contact.key, contact.email]
+    return [w.casefold().encode("utf-8") for w in words if w and len(w) >= 3]
+
+
+def mentions(data: bytes, contact: Contact) -> bool:
+    """Do these bytes hold the contact's full name or email, in any letter case?"""
+    lowered = data.lower()
+    return any(n in lowered for n in _needles(contact))
+
+
+def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
+    """Remove a person from contacts.yaml, the database and every generated digest."""
+    from curator.store import Store
+
+    report = ForgetReport(contact)
+    remove_contact(workspace, contact)
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            _scrub_notes(store, contact)
+            report.rows_deleted = store.forget_contact(contact.key)
+    report.digests_rewritten = rerender_without(workspace, contact)
+    for folder in (workspace.state_dir, workspace.output_dir):
+        if folder.is_dir():
+            report.leftovers += [
+                p
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and mentions(p.read_bytes(), contact)
+            ]
+    return report
+
+
+def _scrub_notes(store: Any, contact: Contact) -> None:
+    """Other people's history notes may name them ("sent to Zoe too"): blank those words."""
+    needles = [w for w in (contact.name, contact.email) if w]
+    with store.transaction() as db:
+        for row in list(
+            db.execute("SELECT id, note, title FROM history WHERE contact <> ?", (contact.key,))
+        ):
+            note = row["note"]
+            for word in needles:
+                note = re.sub(re.escape(word), "(forgotten)", note, flags=re.IGNORECASE)
+            if note != row["note"]:
+                db.execute("UPDATE history SET note = ? WHERE id = ?", (note, row["id"]))
+
+
+def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
+    """Rewrite each digest under output/ that mentions the contact, without them.
+
+    A digest is rebuilt from its own digest.json (people, order, reasons, drafts, as they
+    were that week) so the other people's sections stay exactly as they were, and rendered
+    again through the templates in every format.
+    """
+    from datetime import datetime, timedelta
+
+    from curator import render
+    from curator.models import Article, FeedFailure, Reason, Suggestion
+    from curator.pipeline import Digest, Person
+    from curator.store import Store
+
+    if not workspace.output_dir.is_dir():
+        return []
+    remaining = {c.name: c for c in _contacts_after(workspace)}
+    rewritten = []
+    for data_file in sorted(workspace.output_dir.glob("*/digest.json")):
+        folder = data_file.parent
+        if not any(mentions(p.read_bytes(), contact) for p in folder.iterdir() if p.is_file()):
+            continue
+        import json
+
+        data = json.loads(data_file.read_text(encoding="utf-8"))
+        generated = datetime.fromisoformat(data["generated_at"])
+        people = []
+        store = Store(workspace.db_path) if workspace.db_path.exists() else None
+        try:
+            for p in data.get("people", []):
+                if p["name"] == contact.name or mentions(p["name"].encode(), contact):
+                    continue
+                person_contact = remaining.get(p["name"]) or Contact(name=p["name"], interests=())
+                suggestions = []
+                for n, s in enumerate(p.get("suggestions", [])):
+                    article = store.article_by_url(s["url"]) if store else None
+                    if article is None:
+                        article = Article(
+                            id=-1 - n,
+                            url=s["url"],
+                            title=s["title"],
+                            text="",
+                            feed=s.get("feed", ""),
+                            published=datetime.fromisoformat(s["published"])
+                            if s.get("published")
+                            else None,
+                        )
+                    reasons = tuple(
+                        Reason(
+                            interest=r["interest"],
+                            matched=tuple(
+                                (m["interest_word"], m["article_word"], m["similarity"])
+                                for m in r.get("matched", [])
+                            ),
+                            where=r["where"],
+                            count=r["count"],
+                            snippet=r["snippet"],
+                            marks=tuple(tuple(m) for m in r.get("marks", [])),
+                            score=r.get("score", 0.0),
+                        )
+                        for r in s.get("reasons", [])
+                    )
+                    suggestions.append(
+                        Suggestion(person_contact, article, s["score"], reasons, s.get("draft", ""))
+                    )
+                days = p.get("days_since_last_contact")
+                last = generated - timedelta(days=days) if days is not None else None
+                people.append(
+                    Person(
+                        person_contact, suggestions, last, bool(p.get("overdue")), as_of=generated
+                    )
+                )
+        finally:
+            if store:
+                store.close()
+        digest = Digest(
+            week=data.get("week") or folder.name,
+            generated_at=generated,
+            people=people,
+            failures=[
+                FeedFailure(f["url"], f["error"], f.get("kind", "feed"), f.get("feed", ""))
+                for f in data.get("failures", [])
+            ],
+            articles_considered=data.get("articles_considered", 0),
+            feeds=data.get("feeds", 0),
+        )
+        render.write_digest(workspace, digest)
+        rewritten.append(folder.name)
+    return rewritten
+
+
+def _contacts_after(workspace: Workspace) -> list[Contact]:
+    from curator.config import load_contacts
+
+    try:
+        return load_contacts(workspace)
+    except CuratorError:
+        return []

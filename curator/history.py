@@ -1,0 +1,142 @@
+"""What the user shared with each person, or set aside as not for them.
+
+A history row keeps the URL and title even when the article is not (or no longer) in the
+database, so a link shared from elsewhere is still never suggested again: the matcher
+compares every candidate with these rows by canonical URL and by title (same story).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from curator.config import Workspace, load_contacts
+from curator.errors import CuratorError
+from curator.models import Contact
+from curator.names import resolve_contact
+from curator.store import Store, now, parse_iso
+from curator.urls import canonical_url, safe_link
+
+ACTIONS = ("shared", "dismissed")
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One remembered share or dismissal."""
+
+    action: str
+    on: datetime
+    url: str
+    title: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `shared` or `dismiss` stored, for the confirmation line."""
+
+    contact: Contact
+    action: str
+    on: datetime
+    url: str
+    title: str
+    known: bool  # the article is in the database
+
+
+def parse_day(text: str, today: date | None = None) -> datetime:
+    """'2026-11-02', 'today', 'yesterday' or 'N days ago' as a UTC datetime at midnight."""
+    today = today or now().date()
+    value = " ".join(text.strip().lower().split())
+    if value == "today":
+        day = today
+    elif value == "yesterday":
+        day = today - timedelta(days=1)
+    elif value.endswith(" days ago") and value.split()[0].isdigit():
+        day = today - timedelta(days=int(value.split()[0]))
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise CuratorError(
+                f"{text!r} is not a date; use e.g. 2026-11-02, today, yesterday or '3 days ago'"
+            ) from None
+    if day > today:
+        raise CuratorError(f"{text!r} is in the future; give the day it happened")
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def record(
+    workspace: Workspace,
+    name: str,
+    url: str,
+    action: str,
+    *,
+    on: datetime | None = None,
+    note: str = "",
+    title: str = "",
+) -> Recorded:
+    """Remember that ``url`` was shared with (or dismissed for) the contact ``name``."""
+    if action not in ACTIONS:
+        raise ValueError(action)
+    contact = resolve_contact(load_contacts(workspace), name)
+    url = url.strip()
+    if not safe_link(url):
+        raise CuratorError(f"{url!r} is not a web address; give the article's http(s) URL")
+    when = on or now()
+    with Store(workspace.db_path) as store:
+        article = store.article_by_url(canonical_url(url)) or store.article_by_url(url)
+        stored_title = title or (article.title if article else "")
+        with store.transaction():
+            store.add_history(
+                contact.key,
+                article.url if article else url,
+                action,
+                when,
+                article_id=article.id if article else None,
+                title=stored_title,
+                note=note.strip(),
+            )
+    return Recorded(contact, action, when, url, stored_title, article is not None)
+
+
+def history(workspace: Workspace, name: str) -> tuple[Contact, list[HistoryItem]]:
+    """Everything shared with or dismissed for one contact, newest first."""
+    contact = resolve_contact(load_contacts(workspace), name)
+    if not workspace.db_path.exists():
+        return contact, []
+    with Store(workspace.db_path) as store:
+        rows = store.history(contact.key)
+    items = [
+        HistoryItem(
+            action=row["action"],
+            on=parse_iso(row["on_date"]) or now(),
+            url=row["url"],
+            title=row["title"],
+            note=row["note"],
+        )
+        for row in rows
+    ]
+    return contact, items
+
+
+def format_history(contact: Contact, items: list[HistoryItem], today: date | None = None) -> str:
+    """The lines `curator history NAME` prints."""
+    if not items:
+        return f"Nothing shared with or dismissed for {contact.name} yet.\n"
+    today = today or now().date()
+    lines = []
+    shared = [i for i in items if i.action == "shared"]
+    if shared:
+        days = (today - shared[0].on.date()).days
+        ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+        lines.append(f"{contact.name}: {len(shared)} shared, last {ago}")
+    else:
+        lines.append(f"{contact.name}: nothing shared yet")
+    for item in items:
+        label = item.title or item.url
+        lines.append(f"{item.on:%Y-%m-%d}  {item.action:<9}  {label}")
+        if item.title:
+            lines.append(f"{'':12}{'':11}{item.url}")
+        if item.note:
+            lines.append(f"{'':12}{'':11}note: {item.note}")
+    return "\n".join(lines) + "\n"

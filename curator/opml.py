@@ -1,0 +1,180 @@
+"""feeds.yaml editing and OPML, the format every feed reader imports and exports.
+
+Import reads OPML 1.0 and 2.0 with nested folders (a folder's title becomes a tag) and
+refuses DOCTYPEs (entity expansion has no place in a subscription list). Export writes
+OPML 2.0 that imports back to the same feeds. Edits to feeds.yaml go through ruamel.yaml's
+round-trip mode, so the user's comments and layout stay.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
+from curator.contacts_io import _yaml
+from curator.errors import ConfigError, CuratorError
+from curator.files import atomic_write
+from curator.models import Feed
+from curator.store import now
+from curator.urls import canonical_url
+
+
+@dataclass
+class AddReport:
+    """Feeds added to feeds.yaml, and those already there."""
+
+    added: list[Feed] = field(default_factory=list)
+    present: list[Feed] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # outlines whose URL cannot be used
+
+
+def parse_opml(data: bytes, source: str = "OPML") -> list[Feed]:
+    """The feeds of an OPML 1.0/2.0 document, folders flattened into tags."""
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise CuratorError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise CuratorError(f"{source}: not valid XML ({exc})") from None
+    if root.tag.lower() != "opml":
+        raise CuratorError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
+    body = next((c for c in root if c.tag.lower() == "body"), None)
+    if body is None:
+        raise CuratorError(f"{source}: OPML without a <body>")
+    feeds: list[Feed] = []
+
+    def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
+        for outline in node:
+            if outline.tag.lower() != "outline":
+                continue
+            attrs = {k.lower(): (v or "").strip() for k, v in outline.attrib.items()}
+            title = attrs.get("title") or attrs.get("text") or ""
+            url = attrs.get("xmlurl", "")
+            if url:
+                tags = list(folders)
+                for category in attrs.get("category", "").split(","):
+                    tag = category.strip().strip("/").split("/")[-1].strip()
+                    if tag and tag not in tags:
+                        tags.append(tag)
+                feeds.append(Feed(url=url, name=title, tags=tuple(tags)))
+            walk(outline, (*folders, title) if not url and title else folders)
+
+    walk(body, ())
+    return feeds
+
+
+def export_opml(feeds: list[Feed], title: str = "curator feeds") -> str:
+    """OPML 2.0 text listing the feeds (tags in the category attribute)."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    ET.SubElement(head, "dateCreated").text = format_datetime(now(), usegmt=True)
+    ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = ET.SubElement(root, "body")
+    for feed in feeds:
+        attrs = {"type": "rss", "text": feed.label, "xmlUrl": feed.url}
+        if feed.name:
+            attrs["title"] = feed.name
+        if feed.tags:
+            attrs["category"] = ",".join(f"/{t}" for t in feed.tags)
+        ET.SubElement(body, "outline", attrs)
+    ET.indent(root, space="  ")
+    out = io.BytesIO()
+    ET.ElementTree(root).write(out, encoding="utf-8", xml_declaration=True)
+    return out.getvalue().decode("utf-8") + "\n"
+
+
+def _load(workspace: Workspace) -> tuple[str, Any]:
+    path = workspace.feeds_path
+    if not path.exists():
+        text = "feeds:\n"
+        return text, _yaml(text).load(text)
+    data = _yaml_load(path)
+    text = path.read_text(encoding="utf-8")
+    if data is None:
+        text = text.rstrip("\n") + ("\n" if text.strip() else "") + "feeds:\n"
+        data = _yaml(text).load(text)
+    if not isinstance(data, CommentedMap):
+        raise ConfigError(f"{FEEDS_FILE}: expected 'feeds:' followed by a list of feeds")
+    return text, data
+
+
+def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
+    """Append feeds to feeds.yaml, skipping those already listed (same canonical URL)."""
+    report = AddReport()
+    existing = load_feeds(workspace) if workspace.feeds_path.exists() else []
+    known = {canonical_url(f.url) for f in existing}
+    text, data = _load(workspace)
+    if data.get("feeds") is None:
+        data["feeds"] = CommentedSeq()
+    entries = data["feeds"]
+    for feed in feeds:
+        url = feed.url.strip()
+        try:
+            resolved = resolve_feed_url(url, workspace.root)
+        except ConfigError:
+            report.skipped.append(url)
+            continue
+        if not resolved.lower().startswith(("http://", "https://", "file://")):
+            report.skipped.append(url)
+            continue
+        if canonical_url(resolved) in known:
+            report.present.append(feed)
+            continue
+        known.add(canonical_url(resolved))
+        item = CommentedMap()
+        item["url"] = url
+        if feed.name:
+            item["name"] = feed.name
+        if feed.tags:
+            tags = CommentedSeq(feed.tags)
+            tags.fa.set_flow_style()
+            item["tags"] = tags
+        entries.append(item)
+        report.added.append(feed)
+    if report.added:
+        out = io.StringIO()
+        _yaml(text).dump(data, out)
+        atomic_write(workspace.feeds_path, out.getvalue())
+        load_feeds(workspace)  # the file must still be one curator reads
+    return report
+
+
+def import_opml(workspace: Workspace, path: Path) -> AddReport:
+    """Add every feed of an OPML file to feeds.yaml."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CuratorError(f"cannot read {path} ({exc.strerror or exc})") from None
+    return add_feeds(workspace, parse_opml(data, path.name))
+
+
+def feed_lines(workspace: Workspace) -> list[str]:
+    """The lines `curator feeds list` prints: label, URL and the last fetch's outcome."""
+    from curator.store import Store
+
+    feeds = load_feeds(workspace)
+    states = {}
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            states = {row["url"]: row for row in store.feed_rows()}
+    lines = []
+    for feed in feeds:
+        row = states.get(feed.url)
+        if row is None or not row["last_fetched_at"]:
+            status = "not fetched yet"
+        elif row["last_error"]:
+            status = f"failing ({row['consecutive_failures']}x): {row['last_error']}"
+        else:
+            status = f"ok {row['last_fetched_at'][:10]}"
+        tags = f"  [{', '.join(feed.tags)}]" if feed.tags else ""
+        lines.append(f"{feed.label}{tags}\n    {feed.url}  ({status})")
+    return lines
