@@ -1,0 +1,140 @@
+"""`curator forget`: no byte of the person left in contacts.yaml, the database or output/."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from conftest import Server
+from test_history import ARTICLES, CONTACTS, invoke, make_site
+
+NAME = "Zoe Park"
+EMAIL = "zoe@example.org"
+
+
+def all_bytes(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def holding(folder: Path, *needles: str) -> list[Path]:
+    """Files under folder whose raw bytes hold any needle, in any letter case."""
+    return [
+        p
+        for p, data in all_bytes(folder).items()
+        if any(n.lower().encode() in data.lower() for n in needles)
+    ]
+
+
+def test_forget_removes_every_trace(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    invoke(workspace, "run")
+    invoke(workspace, "shared", "zoe", http_server.url("/a/heat.html"), "--note", "for Zoe Park")
+    invoke(workspace, "shared", "ana", http_server.url("/a/heat.html"), "--note", "Zoe Park too")
+    invoke(workspace, "run", "--no-fetch")
+    # A digest of an earlier week, as an older run would have left it.
+    week = next((workspace / "output").glob("*/digest.json")).parent
+    old = week.parent / "2020-W01"
+    old.mkdir()
+    for f in week.iterdir():
+        (old / f.name).write_bytes(f.read_bytes().replace(week.name.encode(), b"2020-W01"))
+    assert holding(workspace / ".curator", NAME) or holding(workspace / ".curator", "zoe park")
+    assert holding(workspace / "output", NAME, EMAIL)
+
+    result = invoke(workspace, "forget", "zoe", "--yes")
+    assert result.stdout.startswith("Forgot Zoe Park: removed from contacts.yaml, ")
+    assert "2 digests rewritten" in result.stdout
+    assert result.stderr == ""
+
+    assert holding(workspace / ".curator", NAME, EMAIL) == []
+    assert holding(workspace / "output", NAME, EMAIL) == []
+    # contacts.yaml: her entry and the comment above it are gone; everything else is
+    # byte for byte as the user wrote it.
+    expected = CONTACTS.replace(
+        "  # From the co-op; prefers long reads.\n"
+        "  - name: Zoe Park\n"
+        "    email: zoe@example.org\n"
+        "    interests: [heat pumps, retrofitting old houses]\n"
+        "    cadence: 30d\n"
+        "    notes: Renovating a flat on Elm Street.\n"
+        "\n",
+        "",
+    )
+    assert (workspace / "contacts.yaml").read_text() == expected
+    # The others are intact: Ana's history stays (with the name scrubbed from her note),
+    # and the rewritten digests still show Ana and Zack with their articles.
+    out = invoke(workspace, "history", "ana").stdout
+    assert ARTICLES["heat"][0] in out and "note: (forgotten) too" in out
+    for folder in (week, old):
+        data = json.loads((folder / "digest.json").read_text())
+        names = [p["name"] for p in data["people"]]
+        assert sorted(names) == ["Ana Souza", "Zack Lee"]
+        zack = next(p for p in data["people"] if p["name"] == "Zack Lee")
+        assert [s["title"] for s in zack["suggestions"]] == [ARTICLES["marathon"][0]]
+        html = (folder / "index.html").read_text()
+        assert "Zack Lee" in html and ARTICLES["marathon"][0] in html
+    # The database still works for everyone else.
+    db = sqlite3.connect(workspace / ".curator" / "curator.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 1
+    invoke(workspace, "run", "--no-fetch")
+    assert holding(workspace / "output", NAME, EMAIL) == []
+
+
+def test_forget_asks_first_and_no_keeps_everything(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    before = (workspace / "contacts.yaml").read_bytes()
+    result = invoke(workspace, "forget", "Zoe Park", code=1, input="n\n")
+    assert "Forget Zoe Park everywhere (contacts.yaml, history, past digests)? [y/N]" in (
+        result.output
+    )
+    assert "Aborted!" in result.output
+    assert (workspace / "contacts.yaml").read_bytes() == before
+    result = invoke(workspace, "forget", "Zoe Park", input="y\n")
+    assert "Forgot Zoe Park" in result.stdout
+    assert b"Zoe" not in (workspace / "contacts.yaml").read_bytes()
+
+
+def test_forget_an_unknown_or_ambiguous_name_changes_nothing(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    before = (workspace / "contacts.yaml").read_bytes()
+    result = invoke(workspace, "forget", "Zed", "--yes", code=1)
+    assert result.stderr.startswith("Error: ")
+    result = invoke(workspace, "forget", "Za", "--yes", code=1)
+    assert result.stderr.startswith("Error: no contact called 'Za'")
+    assert (workspace / "contacts.yaml").read_bytes() == before
+
+
+def test_forget_the_last_entry_keeps_trailing_comments(workspace: Path):
+    text = (
+        "contacts:\n"
+        "  - name: Ana Souza\n"
+        "    interests: [heat pumps]  # since 2024\n"
+        "  - name: Zoe Park\n"
+        "    email: zoe@example.org\n"
+        "    interests:\n"
+        "      - heat pumps   # her words\n"
+        "# - name: Someone Later\n"
+        "#   interests: [x]\n"
+    )
+    (workspace / "contacts.yaml").write_text(text)
+    (workspace / "feeds.yaml").write_text("feeds: []\n")
+    invoke(workspace, "forget", "zoe park", "--yes")
+    assert (workspace / "contacts.yaml").read_text() == (
+        "contacts:\n"
+        "  - name: Ana Souza\n"
+        "    interests: [heat pumps]  # since 2024\n"
+        "# - name: Someone Later\n"
+        "#   interests: [x]\n"
+    )
+
+
+def test_forget_in_a_flow_style_file_still_works(workspace: Path):
+    (workspace / "contacts.yaml").write_text(
+        "contacts: [{name: Zoe Park, interests: [a]}, {name: Ana Souza, interests: [b]}]\n"
+    )
+    (workspace / "feeds.yaml").write_text("feeds: []\n")
+    invoke(workspace, "forget", "zoe", "--yes")
+    text = (workspace / "contacts.yaml").read_text()
+    assert "Zoe" not in text and "Ana Souza" in text
+    assert invoke(workspace, "contacts", "list").stdout == "Ana Souza: b\n"
