@@ -11,15 +11,20 @@ from __future__ import annotations
 import ipaddress
 import mimetypes
 import socket
+import ssl
 import threading
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
+import httpcore
 import httpx
 
 from curator import __version__
@@ -122,6 +127,109 @@ def check_public(url: str, allowed_host: str | None = None) -> None:
             raise FetchError(f"refused: {host} resolves to a private address ({info[4][0]})")
 
 
+def _public_address(host: str) -> str:
+    """Resolve ``host`` and return an address to connect to, refusing private ones.
+
+    Run at connect time, on the address actually dialled, so a name that resolves to a
+    public address for the check and a private one for the connection (DNS rebinding)
+    still cannot reach the user's network.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}: {exc}") from None
+    for info in infos:
+        if _blocked_address(info[4][0]):
+            raise FetchError(f"refused: {host} resolves to a private address ({info[4][0]})")
+    return str(infos[0][4][0])
+
+
+# The request in progress on this thread: its total deadline and, for links found in
+# feeds, the one host exempt from the private-address guard ("" = none exempt). httpx
+# has per-read timeouts only, so the network backend below clamps every connect, read
+# and write to what is left of the deadline: a server dripping one byte at a time, in
+# the headers or the body, is cut off on time.
+_request = threading.local()
+
+
+def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
+    deadline = getattr(_request, "deadline", None)
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("total deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout)
+        )
+        return _BoundedStream(inner)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        exempt = getattr(_request, "guard", None)
+        if exempt is not None and host.lower() != exempt:
+            host = _public_address(host)
+        stream = super().connect_tcp(
+            host, port, _clamp(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _BoundedStream(stream)
+
+
+@cache
+def _verified_tls() -> ssl.SSLContext:
+    """httpx's verified TLS context (certifi roots, hostname checks); built once, shared."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
+def _transport(limits: Limits) -> httpx.HTTPTransport:
+    """httpx's transport with verified TLS, on a pool that uses the bounded backend."""
+    transport = httpx.HTTPTransport(verify=_verified_tls(), trust_env=False)
+    # httpx does not take a network backend, so its pool is rebuilt with ours.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=_verified_tls(),
+        max_connections=limits.concurrency,
+        max_keepalive_connections=limits.concurrency,
+        keepalive_expiry=5.0,
+        http1=True,
+        http2=False,
+        network_backend=_Backend(),
+    )
+    return transport
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -179,15 +287,11 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
         self.requests = 0
         self.client = httpx.Client(
-            http2=False,
+            transport=_transport(self.limits),
             verify=True,
             follow_redirects=False,
             trust_env=False,
             timeout=httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=self.limits.concurrency,
-                max_keepalive_connections=self.limits.concurrency,
-            ),
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
@@ -235,6 +339,21 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.limits.deadline
+        _request.deadline = deadline
+        try:
+            return self._follow(url, headers, deadline, max_bytes, guard, allowed_host)
+        finally:
+            _request.deadline = _request.guard = None
+
+    def _follow(
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        max_bytes: int,
+        guard: bool,
+        allowed_host: str | None,
+    ) -> Response:
         seen: list[str] = []
         moved_to: str | None = None
         permanent = True  # every hop so far was a permanent redirect
@@ -242,7 +361,9 @@ class Fetcher:
             if urlsplit(url).scheme.lower() not in ("http", "https"):
                 raise FetchError(f"refused: only http(s) links are followed, not {url[:80]!r}")
             if guard or seen:
-                check_public(url, allowed_host or host_of(seen[0] if seen else url))
+                exempt = allowed_host or host_of(seen[0] if seen else url)
+                check_public(url, exempt)
+                _request.guard = exempt.lower()
             seen.append(url)
             response = self._get_once(url, headers, deadline, max_bytes)
             if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
@@ -290,7 +411,9 @@ class Fetcher:
                     decoder = _Decoder(r.headers.get("content-encoding", ""))
                     parts: list[bytes] = []
                     size = 0
-                    for chunk in r.iter_raw(65536):
+                    # iter_raw() without a size yields each read as it arrives; with a
+                    # size it would buffer, and a drip would never reach the checks below.
+                    for chunk in r.iter_raw():
                         data = decoder.feed(chunk, max_bytes - size)
                         size += len(data)
                         if size > max_bytes:
@@ -303,6 +426,10 @@ class Fetcher:
                     out.body = b"".join(parts)
                     return out
             except httpx.TimeoutException as exc:
+                if time.monotonic() >= deadline - 0.01:
+                    raise FetchError(
+                        f"too slow: no full response within {self.limits.deadline:g} s"
+                    ) from None
                 kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
                 raise FetchError(f"timed out ({kind})") from None
             except httpx.ConnectError as exc:
