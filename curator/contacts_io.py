@@ -21,6 +21,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
 from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
 from curator.errors import ConfigError, CuratorError
@@ -73,6 +75,59 @@ def _dump(text: str, data: Any) -> str:
 def _entry_key(item: Any) -> str:
     name = item.get("name") if isinstance(item, dict) else None
     return " ".join(str(name).casefold().split()) if name else ""
+
+
+# ruamel keeps the comment lines that follow a node on that node's last scalar, so a key or
+# item appended after it would land below a comment meant for the next entry. Before an
+# edit the comment is detached (all but the line's own end-of-line comment) and afterwards
+# re-attached to whatever is last now.
+
+
+def _deepest(node: Any) -> tuple[dict, Any, int] | None:
+    """(comment table, key, slot) where the comment after ``node``'s last line lives."""
+    if isinstance(node, CommentedMap) and node:
+        key = list(node.keys())[-1]
+        slot = 2
+    elif isinstance(node, CommentedSeq) and node:
+        key = len(node) - 1
+        slot = 0
+    else:
+        return None
+    value = node[key]
+    if isinstance(value, CommentedMap | CommentedSeq) and value and not value.fa.flow_style():
+        inner = _deepest(value)
+        if inner:
+            return inner
+    return node.ca.items, key, slot
+
+
+def _detach_tail(node: Any) -> str:
+    found = _deepest(node)
+    if not found:
+        return ""
+    table, key, slot = found
+    entry = table.get(key)
+    token = entry[slot] if entry else None
+    if token is None or "\n" not in token.value:
+        return ""
+    head, tail = token.value.split("\n", 1)
+    if head.strip():
+        token.value = head + "\n"
+    else:
+        entry[slot] = None
+    return tail
+
+
+def _attach_tail(node: Any, tail: str) -> None:
+    found = _deepest(node) if tail else None
+    if not found:
+        return
+    table, key, slot = found
+    entry = table.setdefault(key, [None, None, None, None])
+    if entry[slot] is not None:
+        entry[slot].value = entry[slot].value.rstrip("\n") + "\n" + tail
+    else:
+        entry[slot] = CommentToken("\n" + tail, CommentMark(0), None)
 
 
 def remove_contact(workspace: Workspace, contact: Contact) -> None:
@@ -358,6 +413,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 by_email[str(item["email"]).strip().casefold()] = item
             if _entry_key(item):
                 by_name[_entry_key(item)] = item
+    list_tail = _detach_tail(entries)
     for person in people:
         key = " ".join(person.name.casefold().split())
         email = person.email.casefold()
@@ -374,13 +430,17 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 item["notes"] = person.notes
             entries.append(item)
             report.added.append(person.name)
-        elif _merge(item, person):
-            report.updated.append(str(item.get("name")))
         else:
-            continue
+            tail = _detach_tail(item)
+            changed = _merge(item, person)
+            _attach_tail(item, tail)
+            if not changed:
+                continue
+            report.updated.append(str(item.get("name")))
         if email:
             by_email[email] = item
         by_name[key] = item
+    _attach_tail(entries, list_tail)
     report.total = len(entries)
     if report.added or report.updated:
         new_text = _dump(text, data)
@@ -395,7 +455,8 @@ def _merge(item: Any, person: Person) -> bool:
     """Fill what the entry lacks from an import; never overwrite what the user wrote."""
     changed = False
     if person.email and not item.get("email"):
-        item["email"] = person.email
+        keys = list(item.keys())
+        item.insert(keys.index("name") + 1 if "name" in keys else 0, "email", person.email)
         changed = True
     if person.interests:
         if not isinstance(item.get("interests"), list):

@@ -1,0 +1,185 @@
+"""`curator contacts import/list`: vCard, LinkedIn and Google exports merged into contacts.yaml."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from test_history import invoke
+
+FIXTURES = Path(__file__).parent / "fixtures" / "relationship"
+
+EXISTING = """\
+# People I keep up with.
+contacts:
+  - name: Zoë Park   # the co-op
+    interests:
+      - heat pumps
+    notes: Keep it short.
+
+  # old friend
+  - name: Chidi Okafor
+    email: chidi@example.com
+    interests: [ethics]
+"""
+
+
+def entries(workspace: Path) -> list[dict]:
+    return YAML(typ="safe").load((workspace / "contacts.yaml").read_text())["contacts"]
+
+
+def by_name(workspace: Path) -> dict[str, dict]:
+    return {e["name"]: e for e in entries(workspace)}
+
+
+def test_vcard_import_merges_and_keeps_comments(workspace: Path):
+    (workspace / "contacts.yaml").write_text(EXISTING)
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "contacts.vcf")).stdout
+    assert out.startswith("vCard: read 3, added 1, updated 2, unchanged 0; contacts.yaml lists 3")
+    people = by_name(workspace)
+    # Merged by name (no email before): email filled, new interests added, notes kept.
+    assert people["Zoë Park"]["email"] == "zoe@example.org"
+    assert people["Zoë Park"]["interests"] == ["heat pumps", "retrofitting old houses"]
+    assert people["Zoë Park"]["notes"] == "Keep it short."
+    # Merged by email; N used when FN is missing.
+    assert people["Chidi Okafor"]["interests"] == ["ethics", "moral philosophy"]
+    # A 4.0 card with a folded CATEGORIES line and a grouped EMAIL property.
+    assert people["José Álvarez-Núñez"] == {
+        "name": "José Álvarez-Núñez",
+        "email": "jose@example.net",
+        "interests": ["marathon training", "sourdough baking"],
+    }
+    # Comments and blank lines stay where the user put them; new keys go where a person
+    # would write them (email under the name), new people at the end.
+    text = (workspace / "contacts.yaml").read_text()
+    assert text == (
+        "# People I keep up with.\n"
+        "contacts:\n"
+        "  - name: Zoë Park   # the co-op\n"
+        "    email: zoe@example.org\n"
+        "    interests:\n"
+        "      - heat pumps\n"
+        "      - retrofitting old houses\n"
+        "    notes: Keep it short.\n"
+        "\n"
+        "  # old friend\n"
+        "  - name: Chidi Okafor\n"
+        "    email: chidi@example.com\n"
+        "    interests: [ethics, moral philosophy]\n"
+        "  - name: José Álvarez-Núñez\n"
+        "    email: jose@example.net\n"
+        "    interests: [marathon training, sourdough baking]\n"
+    )
+    # Idempotent: a second import adds and changes nothing, byte for byte.
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "contacts.vcf")).stdout
+    assert out.startswith("vCard: read 3, added 0, updated 0, unchanged 3")
+    assert (workspace / "contacts.yaml").read_text() == text
+    listing = invoke(workspace, "contacts", "list").stdout
+    assert "José Álvarez-Núñez <jose@example.net>: marathon training, sourdough baking" in listing
+
+
+def test_vcard_notes_are_unescaped(workspace: Path):
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "contacts.vcf")).stdout
+    assert "added 3" in out and (workspace / "contacts.yaml").exists()
+    zoe = by_name(workspace)["Zoë Park"]
+    assert zoe["notes"] == "Met at the housing co-op, second floor.\nLikes long reads."
+    assert invoke(workspace, "suggest", "zoe", code=1).stderr.startswith("Error: no articles")
+
+
+def test_linkedin_connections_with_its_preamble(workspace: Path):
+    (workspace / "contacts.yaml").write_text(EXISTING)
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "Connections.csv")).stdout
+    assert out.startswith("LinkedIn: read 3, added 2, updated 1")
+    people = by_name(workspace)
+    assert people["Amara Nwosu"]["notes"] == "Data engineer at Acme, Inc."
+    assert people["Amara Nwosu"]["interests"] == []
+    assert people["李 小龙"]["email"] == "li@example.cn"
+    assert people["Zoë Park"]["email"] == "zoe@example.org"
+    assert people["Zoë Park"]["notes"] == "Keep it short."  # never overwritten
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "Connections.csv")).stdout
+    assert "added 0, updated 0, unchanged 3" in out
+
+
+def test_google_contacts_csv_merges_by_email(workspace: Path):
+    (workspace / "contacts.yaml").write_text(EXISTING)
+    invoke(workspace, "contacts", "import", str(FIXTURES / "Connections.csv"))
+    out = invoke(workspace, "contacts", "import", str(FIXTURES / "google.csv")).stdout
+    # Amara (from LinkedIn, no email) matches by name; Chidi by email; the nameless row
+    # is ignored.
+    assert out.startswith("Google Contacts: read 2, added 0, updated 1, unchanged 1")
+    amara = by_name(workspace)["Amara Nwosu"]
+    assert amara["email"] == "amara@example.com"
+    assert len(entries(workspace)) == 4
+
+
+def test_comments_after_the_last_entry_stay_at_the_end(workspace: Path):
+    (workspace / "contacts.yaml").write_text(
+        "contacts:\n"
+        "  - name: Ana Souza\n"
+        "    interests:\n"
+        "      - birds  # since 2024\n"
+        "\n"
+        "# Later:\n"
+        "#  - name: Someone\n"
+    )
+    invoke(workspace, "contacts", "import", str(FIXTURES / "google.csv"))
+    assert (workspace / "contacts.yaml").read_text() == (
+        "contacts:\n"
+        "  - name: Ana Souza\n"
+        "    interests:\n"
+        "      - birds  # since 2024\n"
+        "  - name: Amara Nwosu\n"
+        "    email: amara@example.com\n"
+        "    interests: []\n"
+        "    notes: Loves birding, and long walks\n"
+        "  - name: Chidi Okafor\n"
+        "    email: chidi@example.com\n"
+        "    interests: []\n"
+        "\n"
+        "# Later:\n"
+        "#  - name: Someone\n"
+    )
+
+
+def test_import_into_a_workspace_without_contacts_yaml(workspace: Path):
+    invoke(workspace, "contacts", "import", str(FIXTURES / "google.csv"))
+    assert [e["name"] for e in entries(workspace)] == ["Amara Nwosu", "Chidi Okafor"]
+    assert entries(workspace)[1]["email"] == "chidi@example.com"
+
+
+def test_kind_warning_past_150_people(workspace: Path):
+    cards = "".join(
+        f"BEGIN:VCARD\nVERSION:3.0\nFN:Person {n:03d}\nEMAIL:p{n}@example.org\nEND:VCARD\n"
+        for n in range(151)
+    )
+    (workspace / "many.vcf").write_text(cards)
+    result = invoke(workspace, "contacts", "import", str(workspace / "many.vcf"))
+    assert "added 151" in result.stdout
+    assert "contacts.yaml now lists 151 people" in result.stderr
+    assert "about 150 at most" in result.stderr
+    small = invoke(workspace, "contacts", "import", str(FIXTURES / "contacts.vcf"))
+    assert "now lists 154 people" in small.stderr
+
+
+def test_unreadable_formats_are_refused(workspace: Path):
+    (workspace / "notes.csv").write_text("a,b\n1,2\n")
+    result = invoke(workspace, "contacts", "import", str(workspace / "notes.csv"), code=1)
+    assert result.stderr == (
+        "Error: notes.csv: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV\n"
+    )
+    result = invoke(workspace, "contacts", "import", str(workspace / "missing.vcf"), code=2)
+    assert "does not exist" in result.stderr
+
+
+def test_contacts_list_shows_cadence_and_last_share(workspace: Path):
+    shutil.copy(FIXTURES / "contacts.vcf", workspace / "c.vcf")
+    (workspace / "contacts.yaml").write_text(
+        "contacts:\n  - name: Ana Souza\n    interests: [birds]\n    cadence: 2w\n"
+    )
+    invoke(workspace, "shared", "ana", "https://example.org/birds", "--on", "2026-01-05")
+    assert invoke(workspace, "contacts", "list").stdout == (
+        "Ana Souza: birds  [every 14d; last shared 2026-01-05]\n"
+    )
+    (workspace / "contacts.yaml").write_text("contacts: []\n")
+    assert "Nobody yet" in invoke(workspace, "contacts", "list").stdout
