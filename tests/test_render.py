@@ -167,6 +167,8 @@ def hostile_workspace(root: Path) -> Path:
         encoding="utf-8",
     )
     (root / "contacts.yaml").write_text(HOSTILE_CONTACTS, encoding="utf-8")
+    # every hostile article should reach the page, not just the best three
+    (root / "curator.yaml").write_text("per_contact: 20\n", encoding="utf-8")
     return root
 
 
@@ -377,8 +379,9 @@ def test_normal_pipeline_digest_shows_everyone_in_all_three_formats(workspace: P
 
 def test_hostile_feed_through_the_pipeline_is_inert(workspace: Path):
     html_path, digest = run_pipeline(hostile_workspace(workspace))
-    suggestions = digest.people[0].suggestions
-    assert len(suggestions) >= 3, "the hostile articles must reach the page to test it"
+    titles = " ".join(s.article.title for s in digest.people[0].suggestions)
+    for needle in ("<script>", "Bcc:", "x" * 400, "<svg onload"):
+        assert needle in titles, f"{needle!r} must reach the page to test it"
     for path in (html_path, html_path.parent.parent / "index.html"):
         assert_inert(path.read_text(encoding="utf-8"))
     html = html_path.read_text(encoding="utf-8")
