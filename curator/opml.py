@@ -18,7 +18,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
-from curator.contacts_io import _yaml
+from curator.contacts_io import _attach_tail, _detach_tail, _yaml
 from curator.errors import ConfigError, CuratorError
 from curator.files import atomic_write
 from curator.models import Feed
@@ -116,6 +116,7 @@ def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
     if data.get("feeds") is None:
         data["feeds"] = CommentedSeq()
     entries = data["feeds"]
+    tail = _detach_tail(entries)  # comments after the last feed stay at the end
     for feed in feeds:
         url = feed.url.strip()
         try:
@@ -140,6 +141,7 @@ def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
             item["tags"] = tags
         entries.append(item)
         report.added.append(feed)
+    _attach_tail(entries, tail)
     if report.added:
         out = io.StringIO()
         _yaml(text).dump(data, out)
