@@ -1,0 +1,157 @@
+"""Name resolution: exact, first, last, reordered, close typos; ambiguity and unknowns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_history import invoke
+
+from curator.errors import NameError_
+from curator.models import Contact
+from curator.names import resolve_contact
+
+PEOPLE = [
+    Contact("Zoe Park", ()),
+    Contact("Zoë Parker", ()),
+    Contact("Alex Smith", ()),
+    Contact("Alex Jones", ()),
+    Contact("Chidi Okafor", ()),
+    Contact("Madonna", ()),
+]
+
+
+def who(name: str) -> str:
+    return resolve_contact(PEOPLE, name).name
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("zoe park", "Zoe Park"),
+        ("  ZOE   PARK ", "Zoe Park"),
+        ("zoë parker", "Zoë Parker"),
+        ("zoe parker", "Zoë Parker"),  # accents optional when nobody else matches
+        ("chidi", "Chidi Okafor"),  # unique first name
+        ("okafor", "Chidi Okafor"),  # unique last name
+        ("smith", "Alex Smith"),
+        ("okafor chidi", "Chidi Okafor"),  # reordered
+        ("chidy okafor", "Chidi Okafor"),  # typo
+        ("chdi", "Chidi Okafor"),
+        ("madona", "Madonna"),
+        ("alex smth", "Alex Smith"),
+    ],
+)
+def test_resolves(typed: str, meant: str):
+    assert who(typed) == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("alex", "'alex' could be 'Alex Smith' or 'Alex Jones'; use the full name"),
+        ("zoe", "'zoe' could be 'Zoe Park' or 'Zoë Parker'; use the full name"),
+        ("alex smiths jones", "no contact called 'alex smiths jones'; did you mean"),
+        ("xq", "no contact called 'xq' (see: curator contacts list)"),
+        ("ma", "no contact called 'ma'"),  # too short to guess, even as a prefix
+        ("   ", "give a contact's name"),
+    ],
+)
+def test_refuses_to_guess(typed: str, message: str):
+    with pytest.raises(NameError_) as err:
+        who(typed)
+    assert str(err.value).startswith(message)
+
+
+def test_empty_contacts_file():
+    with pytest.raises(NameError_, match=r"contacts\.yaml lists nobody yet"):
+        resolve_contact([], "zoe")
+
+
+def test_every_command_that_takes_a_name_resolves_it(workspace: Path):
+    (workspace / "feeds.yaml").write_text("feeds: []\n")
+    (workspace / "contacts.yaml").write_text(
+        "contacts:\n"
+        "  - {name: Alex Smith, interests: [a]}\n"
+        "  - {name: Alex Jones, interests: [b]}\n"
+        "  - {name: Chidi Okafor, interests: [c]}\n"
+    )
+    url = "https://example.org/x"
+    for args in (
+        ["history"],
+        ["shared", "{}", url],
+        ["dismiss", "{}", url],
+        ["forget", "{}", "--yes"],
+        ["suggest"],
+    ):
+        argv = [a.replace("{}", "alex") for a in args] if "{}" in args else [*args, "alex"]
+        result = invoke(workspace, *argv, code=1)
+        assert result.stderr == (
+            "Error: 'alex' could be 'Alex Smith' or 'Alex Jones'; use the full name\n"
+        ), args
+        argv = [a.replace("{}", "zzzz") for a in args] if "{}" in args else [*args, "zzzz"]
+        result = invoke(workspace, *argv, code=1)
+        assert result.stderr.startswith("Error: no contact called 'zzzz'"), args
+    assert "Chidi Okafor" in invoke(workspace, "history", "chidy").stdout
+
+
+# -- properties --------------------------------------------------------------------------
+
+name_part = st.text(
+    alphabet=st.characters(whitelist_categories=("Lu", "Ll"), max_codepoint=0x24F),
+    min_size=1,
+    max_size=8,
+)
+full_name = st.lists(name_part, min_size=1, max_size=3).map(" ".join)
+people = st.lists(full_name, min_size=1, max_size=8, unique_by=lambda n: n.casefold()).map(
+    lambda names: [Contact(n, ()) for n in names]
+)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(people, st.data())
+def test_a_full_name_always_finds_its_own_contact(contacts: list[Contact], data):
+    target = data.draw(st.sampled_from(contacts))
+    spaced = data.draw(st.sampled_from([str.upper, str.lower, str.title, lambda s: s]))
+    typed = "  " + "   ".join(spaced(target.name).split()) + " "
+    assume(" ".join(typed.casefold().split()) == target.key)  # upper() may change length
+    assert resolve_contact(contacts, typed) is target
+
+
+@settings(max_examples=100)
+@given(people, st.text(max_size=20))
+def test_anything_typed_resolves_to_a_listed_contact_or_a_clear_error(
+    contacts: list[Contact], typed: str
+):
+    try:
+        found = resolve_contact(contacts, typed)
+    except NameError_ as exc:
+        assert str(exc)  # never an empty message
+        return
+    assert found in contacts
+
+
+@settings(max_examples=100)
+@given(people, st.data())
+def test_a_unique_first_name_finds_its_contact(contacts: list[Contact], data):
+    target = data.draw(st.sampled_from(contacts))
+    first = target.first_name.casefold()
+    assume(sum(c.first_name.casefold() == first for c in contacts) == 1)
+    # Another contact's full name may equal this first name (e.g. "Ada" and "Ada Lovelace"):
+    # then the full name wins, by design.
+    assume(all(c.key != first for c in contacts if c is not target))
+    assume(all(" ".join(c.name.casefold().split()) != first for c in contacts))
+    from curator.text import fold
+
+    assume(sum(fold(c.first_name) == fold(target.first_name) for c in contacts) == 1)
+    assume(all(fold(c.name) != fold(target.first_name) for c in contacts if c is not target))
+    assert resolve_contact(contacts, target.first_name) is target
+
+
+@settings(max_examples=100)
+@given(people)
+def test_resolution_never_prefers_someone_else_over_an_exact_match(contacts: list[Contact]):
+    for contact in contacts:
+        assert resolve_contact(contacts, contact.name) is contact
