@@ -29,7 +29,14 @@ MAX_AUTHOR = 200
 # A DOCTYPE with an internal subset: <!DOCTYPE x [ ... ]>. The subset may hold entities.
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_ROOT = re.compile(rb"<(rss|feed|rdf:RDF|channel)\b", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html)", re.I | re.S)
+
+_HARMLESS = (
+    feedparser.exceptions.NonXMLContentType,
+    feedparser.exceptions.CharacterEncodingOverride,
+)
 
 feedparser.RESOLVE_RELATIVE_URIS = 1
 feedparser.SANITIZE_HTML = 1
@@ -46,15 +53,23 @@ class ParsedFeed:
 
 
 def defuse(body: bytes) -> tuple[bytes, bool]:
-    """Remove a DOCTYPE internal subset that declares entities; say whether one was removed."""
-    head = body[:65536]
-    match = _DOCTYPE_SUBSET.search(head)
+    """Remove a DOCTYPE that declares entities; say whether one was removed.
+
+    The whole body is searched, not just its head: padding the prolog with a long
+    comment must not hide a DOCTYPE. The XML declaration before it is kept, since it
+    may name the encoding.
+    """
+    doctype = _DOCTYPE.search(body)
+    if doctype is None:
+        return body, False
+    match = _DOCTYPE_SUBSET.match(body, doctype.start())
     if match and _ENTITY_DECL.search(match.group(0)):
         return body[: match.start()] + body[match.end() :], True
-    if _ENTITY_DECL.search(head):  # an unterminated or odd subset: drop everything before root
-        start = re.search(rb"<(rss|feed|rdf:RDF|channel)\b", body, re.IGNORECASE)
-        if start:
-            return body[start.start() :], True
+    if match is None and _ENTITY_DECL.search(body, doctype.start(), doctype.start() + 1_000_000):
+        # an unterminated or odd subset: drop everything from the DOCTYPE to the root
+        root = _ROOT.search(body, doctype.end())
+        if root:
+            return body[: doctype.start()] + body[root.start() :], True
         raise NotAFeedError("refused: the feed declares XML entities")
     return body, False
 
@@ -129,17 +144,26 @@ def parse_feed(body: bytes, url: str, content_type: str = "", max_entries: int =
             detail = f" ({one_line(str(reason), 120)})" if reason else ""
             raise NotAFeedError(f"not a feed: no RSS or Atom found{detail}")
         return result
-    if parsed.get("bozo"):
-        reason = parsed.get("bozo_exception")
+    reason = parsed.get("bozo_exception")
+    # a missing or overridden content type is feedparser being pedantic, not a broken feed
+    if parsed.get("bozo") and not isinstance(reason, _HARMLESS):
         result.warnings.append(
             f"malformed feed, read what could be read ({one_line(str(reason), 120)})"
         )
+    # Newest first before the costly part, so a feed of thousands of entries costs only
+    # the ones taken. Undated entries count as new ("new when first seen").
+    latest = datetime.max.replace(tzinfo=UTC)
+    dated = [(_date(i.get("published_parsed") or i.get("updated_parsed")), i) for i in items]
+    dated.sort(key=lambda pair: pair[0] or latest, reverse=True)
     entries: list[Entry] = []
-    for item in items:
+    for published, item in dated:
         link = _link(item, url)
         if not link:
             result.skipped += 1
             continue
+        if len(entries) == max_entries:
+            result.warnings.append(f"took the newest {max_entries} of {len(items)} entries")
+            break
         content, summary = _entry_text(item)
         title = one_line(item.get("title"), MAX_TITLE)
         if not title:
@@ -151,12 +175,8 @@ def parse_feed(body: bytes, url: str, content_type: str = "", max_entries: int =
                 summary=clean_text(summary, MAX_TEXT),
                 content=clean_text(content, MAX_TEXT),
                 author=one_line(item.get("author"), MAX_AUTHOR),
-                published=_date(item.get("published_parsed") or item.get("updated_parsed")),
+                published=published,
             )
         )
-    entries.sort(key=lambda e: e.published or datetime.max.replace(tzinfo=UTC), reverse=True)
-    if len(entries) > max_entries:
-        result.warnings.append(f"took the newest {max_entries} of {len(entries)} entries")
-        entries = entries[:max_entries]
     result.entries = entries
     return result
