@@ -188,10 +188,34 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
             contact=suggestion.contact,
             article=suggestion.article,
             interest=interest,
+            note=relevant_note(suggestion.contact.notes, suggestion.article.title, interest),
             suggestion=suggestion,
         ).strip()
 
     return draft
+
+
+def relevant_note(notes: str, title: str, interest: str) -> str:
+    """The short sentence of a contact's notes that shares a word with the article, or "".
+
+    A note reads naturally in a draft only when it is about the same thing ("renovating a
+    flat" under a piece on flats); "met at the co-op" would not, so it is left out.
+    """
+    import re
+
+    from curator.text import STOPWORDS, content_words
+
+    def meaning(text: str) -> set[str]:
+        return {w for w, _ in content_words(text) if w not in STOPWORDS and len(w) > 2}
+
+    about = meaning(f"{title} {interest}")
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", notes or ""):
+        sentence = " ".join(sentence.split()).rstrip(".!;")
+        if 0 < len(sentence) <= 80 and about & meaning(sentence):
+            first = sentence.split()[0]
+            lower = first != "I" and first[1:] == first[1:].lower()
+            return sentence[0].lower() + sentence[1:] if lower else sentence
+    return ""
 
 
 def share_link(suggestion: Suggestion) -> str:
