@@ -312,19 +312,25 @@ def write_index(workspace: Workspace) -> Path:
     """output/index.html: every digest on disk, newest first, with counts."""
     weeks = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json"), reverse=True):
+        if not (data_file.parent / FORMATS["html"]).is_file():
+            continue  # nothing to link to
         try:
             data = json.loads(data_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        people = data.get("people", [])
+        # a hand-edited or truncated digest.json must not break the index of the others
+        people = data.get("people") if isinstance(data, dict) else None
+        if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+            continue
+        failures = data.get("failures")
         weeks.append(
             {
                 "week": data_file.parent.name,
                 "generated_at": data.get("generated_at", ""),
                 "people": sum(1 for p in people if p.get("suggestions")),
-                "suggestions": sum(len(p.get("suggestions", [])) for p in people),
+                "suggestions": sum(len(p.get("suggestions") or []) for p in people),
                 "overdue": sum(1 for p in people if p.get("overdue")),
-                "failures": len(data.get("failures", [])),
+                "failures": len(failures) if isinstance(failures, list) else 0,
             }
         )
     html = environment(workspace).get_template("index.html.j2").render(weeks=weeks)

@@ -502,6 +502,14 @@ def test_index_lists_digests_newest_first_with_counts(workspace: Path):
         folder = ws.output_dir / week
         folder.mkdir()
         (folder / "digest.json").write_text(json.dumps(data), encoding="utf-8")
+        (folder / "index.html").write_text("<!doctype html>", encoding="utf-8")
+    # neither a broken twin nor a folder without a page may break the index or appear in it
+    for week, text in (("2026-W02", "[1, 2]"), ("2026-W03", "{not json"), ("2026-W04", "{}")):
+        (ws.output_dir / week).mkdir()
+        (ws.output_dir / week / "digest.json").write_text(text, encoding="utf-8")
+        (ws.output_dir / week / "index.html").write_text("<!doctype html>", encoding="utf-8")
+    (ws.output_dir / "2026-W05").mkdir()
+    (ws.output_dir / "2026-W05" / "digest.json").write_text(json.dumps(data), encoding="utf-8")
     doc = assert_inert(render.write_index(ws).read_text(encoding="utf-8"))
     weeks = [h.split("/")[0] for h in doc.hrefs() if h.endswith("/index.html")]
     assert weeks == [html_path.parent.name, "2026-W01", "2025-W52"]
