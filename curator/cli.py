@@ -459,8 +459,11 @@ def contacts_import(ctx: Context, file: Path) -> None:
             f"updated {len(report.updated)}, unchanged {report.unchanged}; "
             f"contacts.yaml lists {report.total} people."
         )
-        if report.added:
-            click.echo("Add a few interests for each new person in contacts.yaml.")
+        if report.without_interests:
+            click.echo(
+                f"{report.without_interests} new people have no interests yet; add a few "
+                f"in their own words to contacts.yaml, or they will never get a suggestion."
+            )
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)

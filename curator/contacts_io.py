@@ -221,6 +221,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # entries without a usable name
+    without_interests: int = 0  # added people the export said nothing about
     total: int = 0
 
     @property
@@ -430,6 +431,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 item["notes"] = person.notes
             entries.append(item)
             report.added.append(person.name)
+            report.without_interests += not person.interests
         else:
             tail = _detach_tail(item)
             changed = _merge(item, person)

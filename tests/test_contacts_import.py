@@ -37,6 +37,7 @@ def test_vcard_import_merges_and_keeps_comments(workspace: Path):
     (workspace / "contacts.yaml").write_text(EXISTING)
     out = invoke(workspace, "contacts", "import", str(FIXTURES / "contacts.vcf")).stdout
     assert out.startswith("vCard: read 3, added 1, updated 2, unchanged 0; contacts.yaml lists 3")
+    assert "no interests yet" not in out  # the new person came with CATEGORIES
     people = by_name(workspace)
     # Merged by name (no email before): email filled, new interests added, notes kept.
     assert people["Zoë Park"]["email"] == "zoe@example.org"
@@ -91,6 +92,7 @@ def test_linkedin_connections_with_its_preamble(workspace: Path):
     (workspace / "contacts.yaml").write_text(EXISTING)
     out = invoke(workspace, "contacts", "import", str(FIXTURES / "Connections.csv")).stdout
     assert out.startswith("LinkedIn: read 3, added 2, updated 1")
+    assert "2 new people have no interests yet" in out
     people = by_name(workspace)
     assert people["Amara Nwosu"]["notes"] == "Data engineer at Acme, Inc."
     assert people["Amara Nwosu"]["interests"] == []
