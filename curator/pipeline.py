@@ -404,6 +404,7 @@ class Digest:
     failures: list[FeedFailure] = field(default_factory=list)
     articles_considered: int = 0
     feeds: int = 0
+    fetched: bool = True  # False for `run --no-fetch`: no feed was read, none failed
 
     @property
     def suggestion_count(self) -> int:
@@ -555,6 +556,7 @@ def run(
                 failures=report.failures,
                 draft=render.drafter(workspace),
             )
+            digest.fetched = fetch_feeds
             report.timings["match"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             report.digest_path = str(render.write_digest(workspace, digest, formats))

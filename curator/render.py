@@ -231,6 +231,7 @@ def digest_data(digest) -> dict:
         "generated_at": digest.generated_at.isoformat(timespec="seconds"),
         "articles_considered": digest.articles_considered,
         "feeds": digest.feeds,
+        "feeds_fetched": digest.fetched,
         "people": [
             {
                 "name": p.contact.name,

@@ -491,6 +491,10 @@ def test_text_format_prints_a_plain_digest(workspace: Path):
     assert "Growing tomatoes Bcc: victim@example.org" in out
     assert "Problems this run:" in out
 
+    CliRunner().invoke(cli, ["-w", str(workspace), "run", "--no-fetch"], catch_exceptions=False)
+    page = next((workspace / "output").glob("*/index.html")).read_text(encoding="utf-8")
+    assert "No feed was read for this digest" in page and "without problems" not in page
+
 
 def test_index_lists_digests_newest_first_with_counts(workspace: Path):
     html_path, _ = run_pipeline(normal_workspace(workspace))
