@@ -393,7 +393,14 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             f"Forgot {contact.name}: removed from contacts.yaml, {report.rows_deleted} database "
             f"rows deleted, {rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
         )
-    for path in report.leftovers:
+    if report.in_articles:
+        click.echo(
+            f"Note: {report.in_articles} stored articles from your feeds mention their name "
+            f"in their own text (digests listing them show it too); that is the news, not "
+            f"data about them.",
+            err=True,
+        )
+    for path in report.leftovers if not report.in_articles else []:
         click.echo(f"Warning: {path} still mentions them; delete or edit it by hand.", err=True)
 
 

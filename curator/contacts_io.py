@@ -519,6 +519,7 @@ class ForgetReport:
     rows_deleted: int = 0
     digests_rewritten: list[str] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)  # files still holding their name
+    in_articles: int = 0  # stored articles whose own text names them (public, not about them)
 
 
 def _needles(contact: Contact) -> list[bytes]:
@@ -542,6 +543,12 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
         with Store(workspace.db_path) as store:
             _scrub_notes(store, contact)
             report.rows_deleted = store.forget_contact(contact.key)
+            # A public figure's name can be in the news itself; say so rather than alarm.
+            report.in_articles = sum(
+                1
+                for row in store.db.execute("SELECT title, text, author FROM articles")
+                if mentions("\n".join(row).encode("utf-8"), contact)
+            )
     report.digests_rewritten = rerender_without(workspace, contact)
     for folder in (workspace.state_dir, workspace.output_dir):
         if folder.is_dir():

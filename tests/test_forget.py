@@ -138,3 +138,16 @@ def test_forget_in_a_flow_style_file_still_works(workspace: Path):
     text = (workspace / "contacts.yaml").read_text()
     assert "Zoe" not in text and "Ana Souza" in text
     assert invoke(workspace, "contacts", "list").stdout == "Ana Souza: b\n"
+
+
+def test_a_name_in_the_news_is_explained_not_hidden(http_server: Server, workspace: Path):
+    extra = {"news": ("Zoe Park wins the retrofit prize", "Zoe Park won a prize for heat pumps.")}
+    make_site(http_server, workspace, extra)
+    invoke(workspace, "run")
+    result = invoke(workspace, "forget", "zoe", "--yes")
+    assert result.stderr == (
+        "Note: 1 stored articles from your feeds mention their name in their own text "
+        "(digests listing them show it too); that is the news, not data about them.\n"
+    )
+    assert holding(workspace / ".curator", EMAIL) == []
+    assert b"zoe park" not in (workspace / "contacts.yaml").read_bytes().lower()
