@@ -21,8 +21,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 Route = Callable[[BaseHTTPRequestHandler], None]
 GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError)
@@ -268,18 +270,149 @@ def refused_url() -> str:
     return f"http://127.0.0.1:{port}/feed.xml"
 
 
-if __name__ == "__main__":  # a server full of failures, for manual runs
+# -- a whole workspace of traps ------------------------------------------------------------
+
+ARTICLE = (
+    "<!doctype html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+    + "<p>Tomatoes grow well in a small urban garden with six hours of sun each day.</p>" * 8
+    + "</article></body></html>"
+)
+
+XSS_PAGE = (
+    "<!doctype html><html><body><article><h1>Balcony</h1>"
+    + "<p>Urban gardening on a balcony needs deep pots <script>alert(2)</script>.</p>" * 8
+    + "<p><a href='javascript:alert(3)'>click</a><img src=x onerror=alert(4)></p>"
+    + "</article></body></html>"
+)
+
+CONTACTS = """\
+contacts:
+  - name: Ada Gardener
+    interests: [growing tomatoes, urban gardening, balcony]
+"""
+
+# Small limits so that every trap springs within a second or two.
+SETTINGS = """\
+connect_timeout: 2
+read_timeout: 2
+deadline: 2
+max_feed_bytes: 2000000
+max_page_bytes: 1000000
+max_entries_per_feed: 50
+extract_workers: 1
+per_contact: 10
+"""
+
+
+def _rss_items(items: list[tuple[str, str, str]]) -> bytes:
+    from email.utils import format_datetime
+    from xml.sax.saxutils import escape
+
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=2))
+    parts = [
+        f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
+        f"<description>{escape(d)}</description><pubDate>{when}</pubDate></item>"
+        for t, link, d in items
+    ]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        + "".join(parts)
+        + "</channel></rss>"
+    ).encode()
+
+
+def hostile_workspace(server: HostileServer, root: Path) -> dict[str, str]:
+    """Write feeds.yaml, contacts.yaml and curator.yaml for a site full of traps.
+
+    Returns {feed name: a fragment of the error the run must report for it}.
+    """
+    port = server.base.rsplit(":", 1)[1]
+    rss_type = "application/rss+xml"
+    good = [
+        ("Growing tomatoes in a small garden", server.url("/a/tomatoes.html"), "Feed text."),
+        # the same article again, with tracking parameters: one row, not two
+        (
+            "Growing tomatoes in a small garden",
+            server.url("/a/tomatoes.html?utm_source=rss&utm_medium=feed"),
+            "Feed text.",
+        ),
+        ("A PDF labelled as a page", server.url("/a/paper.html"), "Urban gardening summary."),
+        ("An image labelled as a page", server.url("/a/image.html"), "Urban gardening photo."),
+        ("A page that drips", server.url("/a/drip.html"), "Urban gardening, slowly."),
+        ("A page that is a bomb", server.url("/a/bomb.html"), "Urban gardening, compressed."),
+        ("A link to the intranet", f"http://localhost:{port}/a/secret.html", "Garden secrets."),
+        (
+            "<script>alert('title')</script> Urban gardening on a balcony",
+            server.url("/a/xss.html"),
+            "Garden <b>x</b>",
+        ),
+        ("Evil link", "javascript:alert(1)", "never taken"),
+    ]
+    server.route("/good.xml", respond(_rss_items(good), content_type=rss_type))
+    server.route("/a/tomatoes.html", respond(ARTICLE.format(title="Growing tomatoes")))
+    server.route("/a/xss.html", respond(XSS_PAGE))
+    server.route("/a/paper.html", respond(b"%PDF-1.7\n" + b"\x00" * 2000))
+    server.route("/a/image.html", respond(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000))
+    server.route("/a/drip.html", drip(ARTICLE.encode(), interval=0.3))
+    server.route("/a/bomb.html", gzip_bomb(50_000_000))
+    server.route("/a/secret.html", respond(ARTICLE.format(title="secret")))
+    many = [
+        (f"Garden note {i}", server.url(f"/many/{i}"), f"Urban gardening note {i}.")
+        for i in range(3000)
+    ]
+    server.route("/many.xml", respond(_rss_items(many), content_type=rss_type))
+    traps = {
+        "Drip": ("/drip.xml", drip(interval=0.3), "too slow"),
+        "Endless": ("/endless.xml", endless(rss_type), "too large"),
+        "Huge": ("/huge.xml", huge(20_000_000, rss_type), "too large"),
+        "Bomb": ("/bomb.xml", gzip_bomb(50_000_000), "too large"),
+        "Bad gzip": ("/badgzip.xml", invalid_gzip(), "invalid compressed body"),
+        "Loop": ("/loop.xml", redirect("/loop2.xml"), "redirect loop"),
+        "Missing": ("/missing.xml", respond(b"", 404), "HTTP 404"),
+        "Broken": ("/broken.xml", respond(b"", 500), "HTTP 500"),
+        "Busy": ("/busy.xml", respond(b"", 429, Retry_After="3600"), "HTTP 429"),
+        "Gone": ("/gone.xml", respond(b"", 410), "HTTP 410"),
+        "Web page": ("/page.xml", respond(ARTICLE.format(title="x")), "not a feed"),
+        "Laughs": ("/laughs.xml", respond(LAUGHS, content_type=rss_type), ""),
+    }
+    server.route("/loop2.xml", redirect("/loop.xml"))
+    feeds = [("Good", server.url("/good.xml")), ("Many", server.url("/many.xml"))]
+    for name, (path, behaviour, _) in traps.items():
+        feeds.append((name, server.route(path, behaviour)))
+    feeds.append(("Refused", refused_url()))
+    (root / "feeds.yaml").write_text(
+        "feeds:\n" + "".join(f'  - url: "{url}"\n    name: {name}\n' for name, url in feeds)
+    )
+    (root / "contacts.yaml").write_text(CONTACTS)
+    (root / "curator.yaml").write_text(SETTINGS)
+    expected = {name: fragment for name, (_, _, fragment) in traps.items() if fragment}
+    expected["Refused"] = "cannot connect"
+    return expected
+
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>Laughs</title>
+<item><title>Laughs &lol9;</title><link>/a/laughs.html</link>
+<description>Body &lol9;</description></item></channel></rss>"""
+
+
+if __name__ == "__main__":  # python tests/adversarial.py WORKSPACE [SECONDS]
+    import sys
+
+    target = Path(sys.argv[1])
+    target.mkdir(parents=True, exist_ok=True)
     with HostileServer() as srv:
-        srv.route("/drip.xml", drip())
-        srv.route("/endless.xml", endless("application/rss+xml"))
-        srv.route("/huge.xml", huge(content_type="application/rss+xml"))
-        srv.route("/bomb.xml", gzip_bomb())
-        srv.route("/badgzip.xml", invalid_gzip())
-        srv.route("/loop.xml", redirect("/loop2.xml"))
-        srv.route("/loop2.xml", redirect("/loop.xml"))
-        print(srv.base, flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        hostile_workspace(srv, target)
+        print(f"serving traps at {srv.base} for workspace {target}", flush=True)
+        time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 600)

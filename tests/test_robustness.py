@@ -6,18 +6,22 @@ whole extent. Skipped when ../shared/corpora is absent.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import traceback
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from adversarial import HostileServer, hostile_workspace
+from click.testing import CliRunner
 from conftest import CORPORA
 
+from curator.cli import cli
 from curator.errors import NotAFeedError
 from curator.extract import extract_page
 from curator.feeds import parse_feed
 from curator.urls import safe_link
-
-pytestmark = pytest.mark.corpus
 
 FEEDS = CORPORA / "feeds"
 PAGES = CORPORA / "webpages"
@@ -49,6 +53,7 @@ def _check_feed(path: Path) -> str | None:
     return None
 
 
+@pytest.mark.corpus
 @pytest.mark.skipif(not FEEDS.is_dir(), reason="no ../shared/corpora/feeds")
 @pytest.mark.parametrize(
     "folder", _folders(FEEDS), ids=lambda p: str(p.relative_to(FEEDS)) if FEEDS.is_dir() else ""
@@ -62,6 +67,7 @@ def test_every_corpus_feed_goes_through_the_feed_stage(folder: Path):
     assert not failures, "\n".join(f"{name}: {why}" for name, why in failures.items())
 
 
+@pytest.mark.corpus
 def test_the_feed_corpus_is_all_covered():
     if not FEEDS.is_dir():
         pytest.skip("no ../shared/corpora/feeds")
@@ -69,6 +75,7 @@ def test_the_feed_corpus_is_all_covered():
     assert counted == len(list(FEEDS.rglob("*.xml"))) > 1000
 
 
+@pytest.mark.corpus
 @pytest.mark.skipif(not PAGES.is_dir(), reason="no ../shared/corpora/webpages")
 def test_every_corpus_page_goes_through_extraction():
     failures = {}
@@ -90,3 +97,63 @@ def test_every_corpus_page_goes_through_extraction():
     assert not failures, "\n".join(f"{name}: {why}" for name, why in failures.items())
     # real articles: nearly all of them must yield text, or extraction silently broke
     assert found >= len(pages) * 0.9
+
+
+# -- a whole run against a site full of traps --------------------------------------------
+
+
+def test_a_run_against_a_site_full_of_traps(workspace: Path):
+    with HostileServer() as server:
+        expected = hostile_workspace(server, workspace)
+        result = CliRunner().invoke(cli, ["-w", str(workspace), "run"], catch_exceptions=False)
+        # a digest was written, so the run succeeded even though most feeds failed
+        assert result.exit_code == 0, result.output
+        digest = Path(result.stdout.strip().splitlines()[-1])
+        assert digest.exists()
+        assert f"{len(expected)} of {len(expected) + 3} feeds failed:" in result.stderr
+        for name, fragment in expected.items():
+            assert f"  {name}: " in result.stderr and fragment in result.stderr, name
+        # the private link found in a feed was never requested
+        assert server.hits("/a/secret.html") == 0
+
+        db = sqlite3.connect(workspace / ".curator" / "curator.db")
+        db.row_factory = sqlite3.Row
+        rows = {r["title"]: r for r in db.execute("SELECT * FROM articles")}
+        # the same article behind tracking parameters is stored once, from its page
+        tomato = [r for r in rows.values() if r["url"].endswith("/a/tomatoes.html")]
+        assert len(tomato) == 1 and tomato[0]["source"] == "page"
+        for title in ("A PDF labelled as a page", "An image labelled as a page"):
+            assert rows[title]["source"] == "feed", title  # the feed's own text is used
+            assert "not a web page" in rows[title]["note"]
+            assert rows[title]["text"]
+        assert rows["A page that drips"]["note"].startswith("page not fetched: too slow")
+        assert "private address" in rows["A link to the intranet"]["note"]
+        assert not any(r["link"].startswith("javascript") for r in rows.values())
+        many = db.execute("SELECT COUNT(*) FROM articles WHERE feed_name = 'Many'").fetchone()
+        assert many[0] == 50  # max_entries_per_feed
+        failed_pages = {r["url"] for r in db.execute("SELECT url FROM failures WHERE kind='page'")}
+        assert server.url("/a/paper.html") in failed_pages
+
+        busy = db.execute("SELECT * FROM feeds WHERE name = 'Busy'").fetchone()
+        retry = datetime.fromisoformat(busy["next_attempt_at"])
+        assert timedelta(minutes=55) < retry - datetime.now(UTC) <= timedelta(hours=1)
+        assert db.execute("SELECT retired FROM feeds WHERE name = 'Gone'").fetchone()[0] == 1
+
+        # the digest opens safely: hostile titles and pages are text, never markup
+        html = digest.read_text()
+        assert "&lt;script&gt;alert(" in html  # the hostile title is shown, as text
+        assert "<script>alert" not in html and "onerror=" not in html
+        assert "javascript:" not in html
+        data = json.loads((digest.parent / "digest.json").read_text())
+        assert {f["feed"] for f in data["failures"]} >= set(expected)
+
+        # next run: the 429 feed waits for its Retry-After, the 410 feed is not asked again
+        before = {path: server.hits(path) for path in ("/busy.xml", "/gone.xml", "/good.xml")}
+        again = CliRunner().invoke(cli, ["-w", str(workspace), "run"], catch_exceptions=False)
+        assert again.exit_code == 0
+        assert server.hits("/busy.xml") == before["/busy.xml"]
+        assert server.hits("/gone.xml") == before["/gone.xml"]
+        assert server.hits("/good.xml") == before["/good.xml"] + 1
+        assert "Gone: retired" in again.stderr
+        count = db.execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM articles").fetchone()
+        assert count[0] == count[1]
