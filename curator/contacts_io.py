@@ -298,8 +298,12 @@ def _quoted_printable(value: str, charset: str) -> str:
 
 def parse_vcards(text: str) -> list[Person]:
     """People from vCard 2.1/3.0/4.0 text: FN (or N), EMAIL, CATEGORIES, NOTE."""
-    # Unfold: a line starting with a space or tab continues the previous one.
+    # Unfold: a line starting with a space or tab continues the previous one; in vCard
+    # 2.1 a quoted-printable value ending in "=" continues on the next line too.
     unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    unfolded = re.sub(r"(ENCODING=QUOTED-PRINTABLE[^\n]*?)=\r?\n", r"\1", unfolded, flags=re.I)
+    while re.search(r"(?im)^[^:\n]*QUOTED-PRINTABLE[^\n]*=\r?\n", unfolded):
+        unfolded = re.sub(r"(?im)^([^:\n]*QUOTED-PRINTABLE[^\n]*)=\r?\n", r"\1", unfolded)
     people: list[Person] = []
     card: dict[str, list[tuple[dict[str, str], str]]] | None = None
     for line in unfolded.splitlines():

@@ -107,8 +107,12 @@ def _load(workspace: Workspace) -> tuple[str, Any]:
     return text, data
 
 
-def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
-    """Append feeds to feeds.yaml, skipping those already listed (same canonical URL)."""
+def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -> AddReport:
+    """Append feeds to feeds.yaml, skipping those already listed (same canonical URL).
+
+    ``web_only`` accepts http(s) URLs only: an OPML file from elsewhere must not point
+    curator at files on this machine.
+    """
     report = AddReport()
     existing = load_feeds(workspace) if workspace.feeds_path.exists() else []
     known = {canonical_url(f.url) for f in existing}
@@ -124,7 +128,10 @@ def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
         except ConfigError:
             report.skipped.append(url)
             continue
-        if not resolved.lower().startswith(("http://", "https://", "file://")):
+        web = url.lower().startswith(("http://", "https://")) or _inside(resolved, workspace)
+        if (web_only and not web) or not resolved.lower().startswith(
+            ("http://", "https://", "file://")
+        ):
             report.skipped.append(url)
             continue
         if canonical_url(resolved) in known:
@@ -150,13 +157,23 @@ def add_feeds(workspace: Workspace, feeds: list[Feed]) -> AddReport:
     return report
 
 
+def _inside(url: str, workspace: Workspace) -> bool:
+    """A file:// URL under the workspace folder (an exported demo feed, say)."""
+    if not url.lower().startswith("file://"):
+        return False
+    from urllib.parse import unquote, urlsplit
+
+    path = Path(unquote(urlsplit(url).path)).resolve()
+    return path.is_relative_to(workspace.root.resolve())
+
+
 def import_opml(workspace: Workspace, path: Path) -> AddReport:
     """Add every feed of an OPML file to feeds.yaml."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CuratorError(f"cannot read {path} ({exc.strerror or exc})") from None
-    return add_feeds(workspace, parse_opml(data, path.name))
+    return add_feeds(workspace, parse_opml(data, path.name), web_only=True)
 
 
 def feed_lines(workspace: Workspace) -> list[str]:

@@ -185,3 +185,22 @@ def test_contacts_list_shows_cadence_and_last_share(workspace: Path):
     )
     (workspace / "contacts.yaml").write_text("contacts: []\n")
     assert "Nobody yet" in invoke(workspace, "contacts", "list").stdout
+
+
+def test_vcard_2_1_quoted_printable(workspace: Path):
+    (workspace / "old.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\n"
+        b"N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n"
+        b"EMAIL;PREF;INTERNET:jm@example.de\r\nEMAIL;INTERNET:other@example.de\r\n"
+        b"NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Fr=C3=BChst=C3=BCck mit =\r\n"
+        b"Kaffee\r\nEND:VCARD\r\n"
+    )
+    invoke(workspace, "contacts", "import", str(workspace / "old.vcf"))
+    assert entries(workspace) == [
+        {
+            "name": "Jürgen Müller",
+            "email": "jm@example.de",
+            "interests": [],
+            "notes": "Frühstück mit Kaffee",
+        }
+    ]

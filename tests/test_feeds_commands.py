@@ -86,6 +86,23 @@ def test_export_is_valid_opml_2_that_round_trips(workspace: Path, tmp_path: Path
     assert listed(other) == listed(workspace)
 
 
+def test_opml_cannot_point_at_files_outside_the_workspace(workspace: Path, tmp_path: Path):
+    inside = (workspace / "local.xml").resolve().as_uri()
+    opml = tmp_path / "files.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="secrets" xmlUrl="file:///etc/passwd"/>'
+        '<outline text="relative" xmlUrl="../secret.xml"/>'
+        f'<outline text="mine" xmlUrl="{inside}"/>'
+        "</body></opml>"
+    )
+    result = invoke(workspace, "feeds", "import", str(opml))
+    assert result.stdout == "Added 1 feeds; 0 were already listed.\n"
+    assert "Skipped 'file:///etc/passwd'" in result.stderr
+    assert "Skipped '../secret.xml'" in result.stderr
+    assert listed(workspace) == [{"url": inside, "name": "mine"}]
+
+
 def test_opml_with_a_doctype_or_garbage_is_refused(workspace: Path, tmp_path: Path):
     bomb = tmp_path / "bomb.opml"
     bomb.write_text(
