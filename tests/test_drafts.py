@@ -47,7 +47,7 @@ def test_mailto_address_cannot_add_parameters():
         link = mailto(email, "Hi", "there")
         assert link.count("?") == 1 and link.count("&") == 1
         assert not re.search(r"[\r\n ]", link)
-        address, query = parts(link)
+        _, query = parts(link)
         assert query == {"subject": ["Hi"], "body": ["there"]}
     assert parts(mailto("a+b@example.org", "s", "b"))[0] == "a+b@example.org"
 
