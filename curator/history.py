@@ -129,7 +129,7 @@ def format_history(contact: Contact, items: list[HistoryItem], today: date | Non
     if shared:
         days = (today - shared[0].on.date()).days
         ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-        lines.append(f"{contact.name}: {len(shared)} shared, last {ago}")
+        lines.append(f"{contact.name}: {len(shared)} shared, most recently {ago}")
     else:
         lines.append(f"{contact.name}: nothing shared yet")
     for item in items:

@@ -105,7 +105,7 @@ def test_dismissed_article_is_never_suggested_and_history_lists_both(site: Serve
     assert suggested(workspace, "zoe") == []
     out = invoke(workspace, "history", "zoe").stdout
     lines = out.splitlines()
-    assert lines[0].startswith("Zoe Park: 1 shared, last ")
+    assert lines[0].startswith("Zoe Park: 1 shared, most recently ")
     assert f"shared     {ARTICLES['heat'][0]}" in out
     assert "2026-10-01" in out
     assert f"dismissed  {ARTICLES['retrofit'][0]}" in out
