@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from test_history import invoke
+
+from curator.config import Workspace, load_contacts
+from curator.contacts_io import import_contacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "relationship"
 
@@ -204,3 +210,50 @@ def test_vcard_2_1_quoted_printable(workspace: Path):
             "notes": "Frühstück mit Kaffee",
         }
     ]
+
+
+def _vcard_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+
+names = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x85\ufeff"
+    ),
+    min_size=1,
+    max_size=20,
+).filter(lambda n: n.strip() and " ".join(n.split()) == n)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(names, min_size=1, max_size=5, unique_by=lambda n: n.casefold()), st.data())
+@example(
+    ["null", "yes", "#hash", "- dash", "a: b", "'quoted'", '"dq"', "~", "1e3", "O'Brien"], None
+)
+def test_any_names_survive_and_a_second_import_changes_nothing(tmp_path: Path, people, data):
+    workspace = Path(tempfile.mkdtemp(dir=tmp_path))
+    topics = (
+        data.draw(st.lists(names, max_size=3, unique_by=lambda n: n.casefold()))
+        if data
+        else ["on", "&anchor", "*star", "x, y"]
+    )
+    cards = "".join(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\n"
+        f"FN:{_vcard_escape(name)}\r\n"
+        f"CATEGORIES:{','.join(_vcard_escape(t) for t in topics)}\r\n"
+        "END:VCARD\r\n"
+        for name in people
+    )
+    (workspace / "c.vcf").write_text(cards, encoding="utf-8")
+    ws = Workspace(workspace)
+    first = import_contacts(ws, workspace / "c.vcf")
+    assert len(first.added) == len(people)
+    loaded = load_contacts(ws)
+    assert [c.name for c in loaded] == people
+    assert all([i.topic for i in c.interests] == topics for c in loaded)
+    text = (workspace / "contacts.yaml").read_bytes()
+    second = import_contacts(ws, workspace / "c.vcf")
+    assert second.added == [] and second.updated == []
+    assert (workspace / "contacts.yaml").read_bytes() == text
