@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -80,18 +81,43 @@ def _progress(ctx: Context) -> pipeline.Progress | None:
     """A one-line progress display on stderr, only on a terminal and never under --quiet."""
     if ctx.quiet or not sys.stderr.isatty():
         return None
-    last: dict[str, int] = {}
+    return _ProgressLine()
 
-    def show(stage: str, done: int, total: int) -> None:
-        if last.get(stage) == done:
+
+class _ProgressLine:
+    """Redraws "feeds 12/100  articles 340/2,000" in place, at most ten times a second.
+
+    The pipeline calls it with (stage, done, total) and once with stage "done" at the end,
+    which finishes the line so what follows starts on a fresh one.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, tuple[int, int]] = {}
+        self.shown = 0.0
+        self.width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "done":
+            if self.counts:
+                self._draw()
+                click.echo("", err=True)
+                self.counts.clear()
             return
-        last[stage] = done
-        end = "\n" if done >= total else ""
-        click.echo(f"\r{stage}: {done}/{total}", err=True, nl=False)
-        if end:
-            click.echo("", err=True)
+        self.counts[stage] = (done, total)
+        moment = time.monotonic()
+        if done >= total or moment - self.shown >= 0.1:
+            self.shown = moment
+            self._draw()
 
-    return show
+    def _draw(self) -> None:
+        names = {"feeds": "feeds", "pages": "articles"}
+        line = "  ".join(
+            f"{names.get(stage, stage)} {done:,}/{total:,}"
+            for stage, (done, total) in self.counts.items()
+        )
+        # Pad over a longer previous line; \r returns to the start of the same line.
+        click.echo(f"\r{line.ljust(self.width)}", err=True, nl=False)
+        self.width = len(line)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)

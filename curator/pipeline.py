@@ -33,7 +33,8 @@ from curator.urls import canonical_url, host_of
 
 log = logging.getLogger("curator")
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# (stage, done, total); stages "feeds" and "pages", then "done" once when fetching ends.
+Progress = Callable[[str, int, int], None]
 
 
 def iso_week(when: datetime) -> str:
@@ -280,6 +281,8 @@ def fetch(
                 ] = ("page", next_job)
         if extractor is not None:
             extractor.shutdown(wait=True, cancel_futures=True)
+    if progress:
+        progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
     # Finer figures for bench/run_bench.py: extraction CPU summed over workers, feed
     # handling (parse + store) in this thread, and pool start to its first result.

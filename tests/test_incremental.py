@@ -1,0 +1,150 @@
+"""Reruns cost almost nothing: 304 feeds are not parsed, known articles are never fetched
+or extracted again, and only what is new is downloaded. Also the politeness bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import Server, page, rss
+
+from curator import pipeline
+from curator.cli import cli
+from curator.config import open_workspace
+from curator.store import Store
+
+CONTACTS = """\
+contacts:
+  - name: Ada Gardener
+    interests: [growing tomatoes]
+"""
+
+WHEN = format_datetime(datetime.now(UTC))
+
+
+def _article(http_server: Server, n: int, host: str = "") -> dict[str, str]:
+    path = f"/tomatoes-{n}.html"
+    http_server.add(
+        path,
+        page(
+            f"Growing tomatoes, week {n}",
+            [f"Growing tomatoes on a balcony, week {n}: sun, deep pots and water."] * 4,
+        ),
+    )
+    base = http_server.base.replace("127.0.0.1", host) if host else http_server.base
+    return {"title": f"Growing tomatoes, week {n}", "link": base + path, "pubDate": WHEN}
+
+
+def _setup(workspace: Path, http_server: Server, items: list[dict[str, str]], **headers: str):
+    feed = http_server.add("/feed.xml", rss(items), content_type="application/rss+xml", **headers)
+    (workspace / "feeds.yaml").write_text(f"feeds:\n  - url: {feed}\n", encoding="utf-8")
+    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+
+
+def _page_hits(http_server: Server) -> int:
+    return sum(1 for p, _ in http_server.requests if p.startswith("/tomatoes-"))
+
+
+def _run(workspace: Path) -> str:
+    result = CliRunner().invoke(cli, ["-w", str(workspace), "run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_warm_rerun_gets_304_and_fetches_no_page(workspace: Path, http_server: Server) -> None:
+    _setup(workspace, http_server, [_article(http_server, n) for n in range(6)], ETag='"v1"')
+    _run(workspace)
+    assert _page_hits(http_server) == 6
+    before = {p: p.read_text() for p in (workspace / "output").rglob("*.json")}
+    assert before
+
+    workspace_obj = open_workspace(str(workspace))
+    with Store(workspace_obj.db_path) as store:
+        report = pipeline.fetch(workspace_obj, store)
+    assert (report.feeds_not_modified, report.pages_fetched, report.articles_new) == (1, 0, 0)
+    assert report.entries_seen == 0  # a 304 is not parsed
+    path, headers = http_server.requests[-1]
+    assert (path, headers.get("If-None-Match")) == ("/feed.xml", '"v1"')
+
+    _run(workspace)
+    assert _page_hits(http_server) == 6  # still six: nothing fetched again
+    with Store(workspace_obj.db_path) as store:
+        assert store.article_count() == 6
+    # The digest made from stored articles suggests the same as before.
+    after = {p: p.read_text() for p in (workspace / "output").rglob("*.json")}
+    assert set(before) <= set(after)
+    assert "Growing tomatoes, week" in "".join(after.values())
+
+
+def test_feed_without_validators_is_parsed_but_known_pages_are_not_fetched(
+    workspace: Path, http_server: Server
+) -> None:
+    items = [_article(http_server, n) for n in range(3)]
+    _setup(workspace, http_server, items)
+    _run(workspace)
+    assert _page_hits(http_server) == 3
+
+    # One new entry: only its page is fetched; the three known ones are skipped.
+    _setup(workspace, http_server, [*items, _article(http_server, 3)])
+    workspace_obj = open_workspace(str(workspace))
+    with Store(workspace_obj.db_path) as store:
+        report = pipeline.fetch(workspace_obj, store)
+        assert store.article_count() == 4
+    assert (report.entries_seen, report.pages_fetched, report.articles_new) == (4, 1, 1)
+    assert http_server.hits("/tomatoes-3.html") == 1
+    assert all(http_server.hits(f"/tomatoes-{n}.html") == 1 for n in range(3))
+
+
+def test_pages_stream_through_the_pool_within_the_per_host_bound(
+    workspace: Path, http_server: Server
+) -> None:
+    """Twelve pages from two feeds on two hosts (127.0.0.1 and localhost name the same
+    server), one
+    request at a time per host: every page arrives, is extracted by the process pool and
+    stored, and no host ever sees two requests at once."""
+    lock = threading.Lock()
+    active: dict[str, int] = {}
+    most: dict[str, int] = {}
+    items = []
+    for n in range(12):
+        host = "localhost" if n % 2 else "127.0.0.1"
+        items.append(_article(http_server, n, host))
+        body = http_server.routes[f"/tomatoes-{n}.html"][2]  # type: ignore[index]
+
+        def slow(handler: BaseHTTPRequestHandler, body: bytes = body) -> None:
+            name = handler.headers["Host"].split(":")[0]
+            with lock:
+                active[name] = active.get(name, 0) + 1
+                most[name] = max(most.get(name, 0), active[name])
+            time.sleep(0.02)  # long enough for a second request to overlap, if sent
+            with lock:
+                active[name] -= 1
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        http_server.routes[f"/tomatoes-{n}.html"] = slow
+    # One feed per host: a feed's links may point at its own (here private) host only.
+    feeds = []
+    for name, host in (("a", "127.0.0.1"), ("b", "localhost")):
+        mine = [i for i in items if f"//{host}:" in i["link"]]
+        url = http_server.add(f"/{name}.xml", rss(mine), content_type="application/rss+xml")
+        feeds.append(f"  - url: {url.replace('127.0.0.1', host)}\n")
+    (workspace / "feeds.yaml").write_text("feeds:\n" + "".join(feeds), encoding="utf-8")
+    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+    (workspace / "curator.yaml").write_text("per_host: 1\nextract_workers: 2\n", encoding="utf-8")
+    workspace_obj = open_workspace(str(workspace))
+    with Store(workspace_obj.db_path) as store:
+        report = pipeline.fetch(workspace_obj, store)
+        stored = {a.title for a in store.all_articles()}
+    assert (report.pages_fetched, report.pages_extracted, report.articles_new) == (12, 12, 12)
+    assert stored == {f"Growing tomatoes, week {n}" for n in range(12)}
+    assert most == {"127.0.0.1": 1, "localhost": 1}
+    assert report.timings["extract_cpu"] > 0  # extraction ran (in the pool) and was timed
