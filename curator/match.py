@@ -24,11 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from curator.models import Article, Contact, Interest, Reason
-from curator.text import WORD, content_words, fold, is_acronym, lemma, tokens
+from curator.text import (
+    WORD,
+    content_words,
+    derived_forms,
+    fold,
+    is_acronym,
+    known,
+    lemma,
+    tokens,
+    word_lemma,
+)
 
 K1 = 1.2
 B = 0.75
@@ -38,8 +48,10 @@ PASSING_PENALTY = 0.35
 LONG_TEXT = 250  # tokens; a single mention deep in a longer text is "in passing"
 COVERAGE_BONUS = 0.2  # per extra interest matched
 MIN_FUZZY_LEN = 6  # words of five letters or fewer match exactly
-WINDOW_SLACK = 3
-PRIOR_DOCS = 50  # extra tokens allowed between the words of a phrase
+DERIVED_SIMILARITY = 90  # "robot" for "robotics": the same topic, not the same word
+WINDOW_SLACK = 3  # extra tokens allowed between the words of a phrase
+LOOSE_WEIGHT = 0.5  # an occurrence with more than two other words inside counts this much
+PRIOR_DOCS = 50  # pseudo-documents holding none of the words, for idf in small workspaces
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class Hit:
     """How one interest phrase occurs in one article."""
 
     phrase: str
-    title_positions: tuple[int, ...]
+    title_positions: tuple[tuple[int, ...], ...]  # each occurrence in the title, likewise
     body_positions: tuple[tuple[int, ...], ...]  # each occurrence: the positions of its words
     similarity: int  # worst similarity (0-100) among the words that matched
     words: tuple[tuple[str, str, int], ...]  # (interest word, article lemma, similarity)
@@ -106,6 +118,38 @@ def _positions(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np
     return np.sort(np.concatenate([order[a:b] for a, b in zip(left, right, strict=True)]))
 
 
+def _disjoint(occurrences: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Occurrences in order, leaving out any that shares a word with an earlier one."""
+    kept: list[tuple[int, ...]] = []
+    taken: set[int] = set()
+    for occurrence in sorted(occurrences):
+        if not taken.intersection(occurrence):
+            kept.append(occurrence)
+            taken.update(occurrence)
+    return kept
+
+
+def _pool(hits: list[Hit]) -> Hit:
+    """One Hit from the hits of several variants of a phrase, overlapping occurrences once."""
+    if len(hits) == 1:
+        return hits[0]
+    title = _disjoint({o for h in hits for o in h.title_positions})
+    body = _disjoint({o for h in hits for o in h.body_positions})
+    best = max(hits, key=lambda h: (h.count, h.similarity))
+    return Hit(
+        best.phrase,
+        tuple(title),
+        tuple(body),
+        round(sum(h.similarity * h.count for h in hits) / sum(h.count for h in hits)),
+        best.words,
+    )
+
+
+def _tightness(occurrence: tuple[int, ...]) -> float:
+    """1 for words read together (up to two others between them), LOOSE_WEIGHT otherwise."""
+    return 1.0 if occurrence[-1] - occurrence[0] <= len(occurrence) + 1 else LOOSE_WEIGHT
+
+
 class Index:
     """The stored articles, lemmatised once, ready for phrase queries."""
 
@@ -125,17 +169,20 @@ class Index:
         self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
         self.df = np.asarray([len(p) for p in postings], dtype=np.int32)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
-        self._expansions: dict[tuple[str, bool], dict[int, int]] = {}
+        self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
+        self._buckets: dict[tuple[str, int], list[str]] | None = None
         self._hits: dict[str, dict[int, Hit]] = {}
 
     def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
         ids = []
         surfaces = self.surfaces
         for written in WORD.findall(text):
-            folded = fold(written)
-            word_id = surfaces.get(folded)
+            # An acronym's plural keeps its case in the key: "EVs" is "ev", "evs" is not.
+            plural_acronym = len(written) >= 3 and written[-1] == "s" and written[:-1].isupper()
+            key = written if plural_acronym else fold(written)
+            word_id = surfaces.get(key)
             if word_id is None:
-                word_id = surfaces[folded] = self._id(lemma(folded), postings)
+                word_id = surfaces[key] = self._id(word_lemma(written), postings)
             ids.append(word_id)
         return ids
 
@@ -152,82 +199,122 @@ class Index:
 
     # -- word expansion ------------------------------------------------------------------
 
-    def expand(self, word: str, exact: bool = False) -> dict[int, int]:
+    def _bucket(self, first: str, length: int) -> list[str]:
+        """Written forms of the vocabulary by first letter and length, built once."""
+        if self._buckets is None:
+            self._buckets = {}
+            for surface in self.surfaces:
+                self._buckets.setdefault((surface[:1], len(surface)), []).append(surface)
+        return self._buckets.get((first, length), [])
+
+    def expand(self, word: str, exact: bool = False, written: str = "") -> dict[int, int]:
         """Vocabulary ids a (lemmatised) interest word stands for, with similarity 0-100.
 
-        Short words and acronyms match exactly. Longer words also match vocabulary words
-        within one edit (two from nine letters up) that start with the same letter, but
-        only when the word itself is rare in the articles: fuzziness is there to catch a
-        misspelt interest, not to turn "learning" into "leaning".
+        Short words and acronyms match exactly (after plural folding). Longer words also
+        match, at a lower similarity:
+
+        - derivations on a root of four letters or more ("robotics" / "robot", "Russia" /
+          "Russian"; see ``text.derived_forms``);
+        - spellings within one edit (two from nine letters up) that start with the same
+          letter, provided at most one of the two is a dictionary word: a typo in the
+          interest ("lerning") or in the article ("hydrangeya") is caught, but two real
+          words ("sailing" / "failing", "learning" / "leaning") are never confused. A
+          misspelt interest takes only its nearest spellings.
         """
-        key = (word, exact)
+        written = written or word
+        key = (word, exact, written)
         if key in self._expansions:
             return self._expansions[key]
         found: dict[int, int] = {}
-        own = self.vocab.get(word)
-        if own is None:
-            own = self.surfaces.get(word)
-        if own is not None:
-            found[own] = 100
-        if not exact and len(word) >= MIN_FUZZY_LEN and (own is None or self.df[own] < 2):
-            limit = 1 if len(word) < 9 else 2
-            candidates = [
-                w for w in self.surfaces if w[:1] == word[:1] and abs(len(w) - len(word)) <= limit
-            ]
-            if candidates:
-                distances = process.cdist(
-                    [word],
-                    candidates,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=limit,
-                    dtype=np.uint8,
-                    workers=-1,
-                )[0]
-                for j in np.flatnonzero(distances <= limit):
-                    candidate = candidates[j]
-                    similarity = round(100 * (1 - distances[j] / max(len(word), len(candidate))))
+        for form in (word, written):
+            own = self.vocab.get(form, self.surfaces.get(form))
+            if own is not None:
+                found[own] = 100
+        if not exact:
+            for form in derived_forms(word) | derived_forms(written):
+                related = self.vocab.get(form, self.surfaces.get(form))
+                if related is not None and related not in found:
+                    found[related] = DERIVED_SIMILARITY
+            if len(written) >= MIN_FUZZY_LEN:
+                for candidate, similarity in self._near_spellings(written).items():
                     word_id = self.surfaces[candidate]
-                    found[word_id] = max(found.get(word_id, 0), similarity)
+                    if word_id not in found:
+                        found[word_id] = similarity
         self._expansions[key] = found
         return found
+
+    def _near_spellings(self, word: str) -> dict[str, int]:
+        limit = 1 if len(word) < 9 else 2
+        candidates = [
+            w
+            for length in range(len(word) - limit, len(word) + limit + 1)
+            for w in self._bucket(word[:1], length)
+            if w != word
+        ]
+        if not candidates:
+            return {}
+        distances = process.cdist(
+            [word], candidates, scorer=Levenshtein.distance, score_cutoff=limit, dtype=np.uint8
+        )[0]
+        word_known = known(word)
+        near = {
+            candidates[j]: round(fuzz.ratio(word, candidates[j]))
+            for j in np.flatnonzero(distances <= limit).tolist()
+            if not (word_known and known(candidates[j]))
+        }
+        if near and not word_known:
+            best = max(near.values())
+            near = {w: s for w, s in near.items() if s == best}
+        return near
 
     # -- phrase search -------------------------------------------------------------------
 
     def _variants(self, phrase: str) -> list[list[tuple[str, str, bool]]]:
-        """Word sequences equivalent to a phrase: as written, joined, or split in two."""
+        """Word sequences equivalent to a phrase: as written, joined, or split in two.
+
+        Each word is (lemma, folded written form, exact).
+        """
         words = [
-            (lem if lem in self.vocab else fold(written), written, is_acronym(written))
-            for lem, written in content_words(phrase)
+            (lem, fold(written), is_acronym(written)) for lem, written in content_words(phrase)
         ]
         variants = [words]
         if len(words) > 1:  # "start ups" / "start-ups" -> "startups"
-            joined = "".join(fold(w) for _, w, _ in words)
+            joined = "".join(w for _, w, _ in words)
             variants.append([(lemma(joined), joined, False)])
-        elif len(words) == 1 and len(words[0][0]) >= 6 and not words[0][2]:
-            word = words[0][0]  # "startups" -> "start ups", if both halves are known words
-            for cut in range(3, len(word) - 2):
-                head, tail = word[:cut], word[cut:]
-                if head in self.vocab and (tail in self.vocab or lemma(tail) in self.vocab):
-                    variants.append([(head, head, True), (lemma(tail), tail, True)])
+        elif len(words) == 1 and not words[0][2]:
+            # "startups" -> "start ups" / "start-ups", if both halves are known words
+            seen = set()
+            for word in {words[0][0], words[0][1]}:
+                for cut in range(3, len(word) - 1):
+                    head, tail = word[:cut], word[cut:]
+                    if (head, tail) in seen or head not in self.surfaces:
+                        continue
+                    if tail in self.surfaces or lemma(tail) in self.vocab:
+                        seen.add((head, tail))
+                        variants.append([(lemma(head), head, True), (lemma(tail), tail, True)])
         return variants
 
     def find(self, phrase: str) -> dict[int, Hit]:
-        """Every article in which the phrase occurs, with where and how closely."""
+        """Every article in which the phrase occurs, with where and how closely.
+
+        The occurrences of all variants (as written, joined, split) are pooled, so an
+        article that writes "start-ups" in the title and "startups" in the text counts both.
+        """
         if phrase in self._hits:
             return self._hits[phrase]
-        hits: dict[int, Hit] = {}
+        per_article: dict[int, list[Hit]] = {}
         for n, variant in enumerate(self._variants(phrase)):
             adjacent = n > 0 and len(variant) > 1
             for index, hit in self._find_variant(phrase, variant, adjacent).items():
-                if index not in hits or hit.count > hits[index].count:
-                    hits[index] = hit
+                per_article.setdefault(index, []).append(hit)
+        hits = {index: _pool(found) for index, found in per_article.items()}
         self._hits[phrase] = hits
         return hits
 
     def _find_variant(
         self, phrase: str, words: list[tuple[str, str, bool]], adjacent: bool
     ) -> dict[int, Hit]:
-        expansions = [self.expand(lem, exact) for lem, _, exact in words]
+        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
         if not all(expansions):
             return {}
         ids = [np.fromiter(e.keys(), dtype=np.int32, count=len(e)) for e in expansions]
@@ -248,7 +335,7 @@ class Index:
             matched = self._matched_words(doc, title, body, words, expansions)
             result[index] = Hit(
                 phrase,
-                tuple(t[0] for t in title),
+                tuple(title),
                 tuple(body),
                 min(s for _, _, s in matched),
                 tuple(matched),
@@ -307,12 +394,12 @@ class Index:
         body_ids = doc.body_sorted[np.argsort(doc.body_order)] if body else None
         first = title[0] if title else body[0]
         source = title_ids if title else body_ids
+        ids = [int(source[p]) for p in first]
         matched = []
-        for (_, written, _), expansion, position in zip(words, expansions, first, strict=False):
-            word_id = int(source[position])
+        for (_, written, _), expansion in zip(words, expansions, strict=True):
+            # the word of this occurrence that this interest word stands for
+            word_id = next((i for i in ids if i in expansion), ids[0])
             matched.append((written, self.words[word_id], expansion.get(word_id, 100)))
-        if len(matched) < len(words):  # positions sorted differently from words: best effort
-            matched += [(w, w, 100) for _, w, _ in words[len(matched) :]]
         return matched
 
     # -- scoring -------------------------------------------------------------------------
@@ -328,7 +415,11 @@ class Index:
         doc = self.docs[index]
         body_positions = [p[0] for p in hit.body_positions]
         opening = any(p < OPENING_TOKENS for p in body_positions)
-        tf = len(body_positions) + TITLE_WEIGHT * len(hit.title_positions) + (1 if opening else 0)
+        # A phrase whose words stand far apart ("open day at the source") is weaker
+        # evidence than one read together ("open source", "training for a marathon").
+        body = sum(_tightness(o) for o in hit.body_positions)
+        title = sum(_tightness(o) for o in hit.title_positions)
+        tf = body + TITLE_WEIGHT * title + (1 if opening else 0)
         norm = K1 * (1 - B + B * doc.length / max(self.avg_length, 1))
         saturated = tf * (K1 + 1) / (tf + norm)
         score = self.idf(df) * saturated * (hit.similarity / 100) ** 2
@@ -374,14 +465,19 @@ class Index:
         return sorted(matches.values(), key=lambda m: (-m.score, m.index))
 
     def is_substantial(self, index: int, hit: Hit) -> bool:
-        """Is the article *about* this phrase, rather than mentioning it in passing?"""
+        """Is the article *about* this phrase, rather than mentioning it in passing?
+
+        It is when the phrase is in the title, or repeated in the text: three times, or
+        twice with one of them in the opening or more than 1% of the words. A single
+        mention in the text is a passing one, however short the text.
+        """
         doc = self.docs[index]
         body = [p[0] for p in hit.body_positions]
         if hit.title_positions or len(body) >= 3:
             return True
-        if any(p < OPENING_TOKENS for p in body) and len(body) >= 2:
-            return True
-        return doc.length > 0 and len(body) / doc.length > 0.01
+        if len(body) < 2:
+            return False
+        return any(p < OPENING_TOKENS for p in body) or len(body) / max(doc.length, 1) > 0.01
 
     # -- explanations --------------------------------------------------------------------
 
@@ -394,7 +490,7 @@ class Index:
             snippet, marks, surfaces = snippet_for(article.text, hit.body_positions)
         else:
             snippet, marks, surfaces = snippet_for(
-                article.title, [(p,) for p in hit.title_positions]
+                article.title, hit.title_positions
             )
         words = tuple((a, surfaces.get(b, b), s) for a, b, s in words)
         label = found.interest.topic

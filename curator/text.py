@@ -5,6 +5,8 @@ Words are case- and accent-folded, split on anything that is not a letter or dig
 neighbours in match), and reduced to a lemma with simplemma, a dictionary lemmatiser:
 it folds "marathons" and "running" without the over-stemming of a suffix stripper
 (Porter turns "organization" into "organ" and "university" into "univers").
+Its dictionary also tells a real word from a misspelling (``known``), which keeps fuzzy
+matching from turning one real word into another ("learning" is never "leaning").
 """
 
 from __future__ import annotations
@@ -192,6 +194,52 @@ def lemma(folded: str) -> str:
     return result if result[:3] == folded[:3] else folded
 
 
+def word_lemma(written: str) -> str:
+    """The lemma of a word as written: 'EVs' -> 'ev' (an acronym's plural), 'Runs' -> 'run'."""
+    folded = fold(written)
+    if len(written) >= 3 and written[-1] == "s" and written[:-1].isupper():
+        folded = folded[:-1]
+    return lemma(folded)
+
+
+@lru_cache(maxsize=200_000)
+def known(folded: str) -> bool:
+    """Is this a word of simplemma's English dictionary (a real word, not a typo)?"""
+    try:
+        return bool(simplemma.is_known(folded, lang="en"))
+    except Exception:
+        return False
+
+
+# Derivational endings that keep a topic's meaning: "robot" / "robotics", "Russia" /
+# "Russian", "bake" / "bakery", "garden" / "gardener". Only whole endings on a root of four
+# letters or more, so "apple" never becomes "applet" and "ruby" never "rugby".
+# Endings that often change the meaning ("-al": sign/signal, form/formal; "-y": part/party)
+# are left out.
+DERIVATIONS = ("s", "es", "er", "ers", "ic", "ics", "ist", "ists", "ism")
+AFTER_E = ("r", "rs", "ry")  # bake -> baker, bakery; wine -> winery
+AFTER_A = ("n", "ns")  # Russia -> Russian, Africa -> African
+MIN_ROOT = 4
+
+
+def derived_forms(word: str) -> set[str]:
+    """Words formed from this one by a derivational ending, or it from them."""
+    out: set[str] = set()
+
+    def endings(root: str) -> tuple[str, ...]:
+        extra = AFTER_E if root.endswith("e") else AFTER_A if root.endswith("a") else ()
+        return DERIVATIONS + extra
+
+    if len(word) >= MIN_ROOT and word.isalpha():
+        out.update(word + end for end in endings(word))
+    for end in DERIVATIONS + AFTER_E + AFTER_A:
+        root = word[: -len(end)]
+        if word.endswith(end) and len(root) >= MIN_ROOT and end in endings(root):
+            out.add(root)
+    out.discard(word)
+    return out
+
+
 @dataclass(frozen=True)
 class Token:
     """A word of a text: its lemma, the surface form, and its character span."""
@@ -205,13 +253,13 @@ class Token:
 def tokens(text: str) -> list[Token]:
     """Every word of a text with its lemma and character offsets."""
     return [
-        Token(lemma(fold(m.group())), m.group(), m.start(), m.end()) for m in WORD.finditer(text)
+        Token(word_lemma(m.group()), m.group(), m.start(), m.end()) for m in WORD.finditer(text)
     ]
 
 
 def lemmas(text: str) -> list[str]:
     """The lemmas of a text, in order: the form indexes are built from."""
-    return [lemma(fold(m.group())) for m in WORD.finditer(text)]
+    return [word_lemma(m.group()) for m in WORD.finditer(text)]
 
 
 def is_acronym(word: str) -> bool:
@@ -222,6 +270,6 @@ def is_acronym(word: str) -> bool:
 
 def content_words(phrase: str) -> list[tuple[str, str]]:
     """(lemma, written form) of the words of an interest that carry meaning."""
-    words = [(lemma(fold(m.group())), m.group()) for m in WORD.finditer(phrase)]
+    words = [(word_lemma(m.group()), m.group()) for m in WORD.finditer(phrase)]
     kept = [w for w in words if w[0] not in STOPWORDS]
     return kept or words
