@@ -84,6 +84,35 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def exit_with_parent(pid: int, every: float = 0.5) -> None:
+    """Worker initializer: end this process soon after process ``pid`` is gone.
+
+    A run killed with kill -9 cannot shut its pool down, and idle workers (children of
+    the forkserver, not of the run) would otherwise wait forever, holding cron's pipes.
+    """
+    import os
+    import threading
+    import time
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone, or reused by another user
+            return False
+        try:  # a killed run not yet reaped by its parent is a zombie: as good as gone
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+        except (OSError, IndexError):
+            return True
+
+    def watch() -> None:
+        while alive():
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="curator-parent-watch", daemon=True).start()
+
+
 def _alarm(signum: int, frame: object) -> None:
     raise ExtractTimeout
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.errors import CuratorError, FetchError
-from curator.extract import ExtractedPage, extract_page
+from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
 from curator.match import Index
@@ -80,7 +80,12 @@ def extraction_pool(workers: int) -> Executor:
     # in milliseconds and share those pages instead of each importing its own copy.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["curator.extract", "trafilatura"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=exit_with_parent,  # workers must not outlive a run killed with -9
+        initargs=(os.getpid(),),
+    )
 
 
 def _extract_timed(*args: object) -> tuple[ExtractedPage, float]:
