@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from curator import __version__, pipeline, render
+from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
 from curator.errors import CuratorError
 from curator.lock import workspace_lock
@@ -290,6 +290,30 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
         return
     for n, s in enumerate(suggestions, 1):
         click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("url")
+@click.option("--since", help="Window of articles to consider (default 7d).")
+@click.pass_obj
+@_handle_errors
+def explain(ctx: Context, name: str, url: str, since: str | None) -> None:
+    """Why one stored article is, or is not, suggested to one person.
+
+    Prints each interest found (the words, how closely they matched, title or body, how
+    often, a sentence with the match in [brackets]), the parts of the score, any avoid
+    topic, and the reason it was not suggested: below the threshold, an avoid topic,
+    the same story as a better article, already shared, dismissed or suggested before,
+    or over the per-person limit.
+
+    \b
+    Example:
+      curator explain zoe https://example.org/2026/marathon-training
+    """
+    workspace = ctx.workspace(since=since)
+    contact = _contact(workspace, name)
+    click.echo(rank.format_explanation(pipeline.explain(workspace, contact, url)))
 
 
 def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:

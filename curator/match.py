@@ -412,6 +412,11 @@ class Index:
 
     def score_hit(self, index: int, hit: Hit, df: int) -> float:
         """How strongly one phrase's occurrences say the article is about it."""
+        return self.score_parts(index, hit, df)["score"]
+
+    def score_parts(self, index: int, hit: Hit, df: int) -> dict[str, float]:
+        """The components of ``score_hit``, for explanations: idf x saturated tf x
+        similarity^2, times the passing-mention penalty when it applies."""
         doc = self.docs[index]
         body_positions = [p[0] for p in hit.body_positions]
         opening = any(p < OPENING_TOKENS for p in body_positions)
@@ -422,15 +427,26 @@ class Index:
         tf = body + TITLE_WEIGHT * title + (1 if opening else 0)
         norm = K1 * (1 - B + B * doc.length / max(self.avg_length, 1))
         saturated = tf * (K1 + 1) / (tf + norm)
-        score = self.idf(df) * saturated * (hit.similarity / 100) ** 2
-        if (
+        idf = self.idf(df)
+        similarity = (hit.similarity / 100) ** 2
+        passing = (
             not hit.title_positions
             and len(body_positions) == 1
             and not opening
             and doc.length > LONG_TEXT
-        ):
-            score *= PASSING_PENALTY
-        return score
+        )
+        penalty = PASSING_PENALTY if passing else 1.0
+        return {
+            "title": title,
+            "body": body,
+            "opening": 1.0 if opening else 0.0,
+            "tf": tf,
+            "saturated_tf": saturated,
+            "idf": idf,
+            "similarity": similarity,
+            "passing_penalty": penalty,
+            "score": idf * saturated * similarity * penalty,
+        }
 
     def match_interest(self, interest: Interest) -> dict[int, InterestMatch]:
         """The best phrase (topic or alias) of an interest in every article that has one."""
@@ -489,9 +505,7 @@ class Index:
         if hit.body_positions:
             snippet, marks, surfaces = snippet_for(article.text, hit.body_positions)
         else:
-            snippet, marks, surfaces = snippet_for(
-                article.title, hit.title_positions
-            )
+            snippet, marks, surfaces = snippet_for(article.title, hit.title_positions)
         words = tuple((a, surfaces.get(b, b), s) for a, b, s in words)
         label = found.interest.topic
         if hit.phrase != found.interest.topic:

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,8 +26,16 @@ from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
 from curator.match import Index
-from curator.models import Contact, Entry, Feed, FeedFailure, RunReport, Suggestion
-from curator.rank import Decision, same_story, select, story_groups
+from curator.models import Article, Contact, Entry, Feed, FeedFailure, RunReport, Suggestion
+from curator.rank import (
+    STATUS_LABELS,
+    Decision,
+    Explanation,
+    explain_decision,
+    same_story,
+    select,
+    story_groups,
+)
 from curator.store import FeedState, Store, now
 from curator.urls import canonical_url, host_of
 
@@ -507,8 +515,12 @@ class Matcher:
     suggested_before: dict[str, set[int]]
 
     @classmethod
-    def build(cls, store: Store, since: datetime, week: str) -> Matcher:
+    def build(
+        cls, store: Store, since: datetime, week: str, include: Article | None = None
+    ) -> Matcher:
         articles = store.articles_since(since)
+        if include is not None and all(a.id != include.id for a in articles):
+            articles.append(include)  # explain: an article older than the window
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
@@ -660,3 +672,34 @@ def suggest(
         suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
     return [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions]
+
+
+def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
+    """Why one stored article is, or is not, suggested to one contact this week."""
+    settings = workspace.settings
+    with Store(workspace.db_path) as store:
+        article = store.article_by_url(url)
+        if article is None:
+            wanted = canonical_url(url)
+            stored = store.all_articles()
+            article = next((a for a in stored if canonical_url(a.url) == wanted), None)
+        if article is None:
+            raise CuratorError(
+                f"no stored article has the URL {url}; "
+                f"`curator suggest {contact.first_name}` lists stored articles with their URLs"
+            )
+        since = now() - settings.window
+        matcher = Matcher.build(store, since, iso_week(now()), include=article)
+        _, decisions = matcher.decide(contact, settings.per_contact, settings.min_score)
+    position = next(i for i, a in enumerate(matcher.index.articles) if a.id == article.id)
+    result = explain_decision(
+        matcher.index, contact, position, decisions, min_score=settings.min_score
+    )
+    if article.date is not None and article.date < since:
+        result = replace(
+            result,
+            status="outside window",
+            detail=f"dated {article.date:%Y-%m-%d}, before the {settings.window.days}-day "
+            f"window, which --since widens; inside it: {STATUS_LABELS.get(result.status)}",
+        )
+    return result

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from curator.match import ArticleMatch, Index
-from curator.models import Article, Contact, Suggestion
+from curator.match import COVERAGE_BONUS, ArticleMatch, Index, InterestMatch
+from curator.models import Article, Contact, Reason, Suggestion
 from curator.text import fold
 from curator.urls import canonical_url
 
@@ -43,7 +43,7 @@ def story_groups(articles: Sequence[Article]) -> list[int]:
     by_url: dict[str, int] = {}
     for i, article in enumerate(articles):
         key = canonical_url(article.url)
-        if key in by_url:
+        if key and key in by_url:
             groups[i] = groups[by_url[key]]
         else:
             by_url[key] = i
@@ -189,3 +189,187 @@ def select(
         for s, m in zip(suggestions, chosen, strict=True)
     ] + decisions
     return suggestions, decisions
+
+
+# -- explanations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One interest (or avoid topic) found in the article, with its score components."""
+
+    topic: str
+    weight: float
+    score: float
+    reason: Reason
+    parts: dict[str, float]
+    substantial: bool = True  # for avoid topics: about it, or a passing mention
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything that decided whether one article is suggested to one contact."""
+
+    contact: Contact
+    article: Article
+    status: str  # as Decision.status, or "no match" / "outside window"
+    detail: str
+    score: float
+    min_score: float
+    coverage: float  # the multiplier for matching several interests
+    interests: tuple[Evidence, ...]
+    unmatched: tuple[str, ...]
+    avoid: tuple[Evidence, ...]
+
+    @property
+    def suggested(self) -> bool:
+        return self.status == "suggested"
+
+
+def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: bool) -> Evidence:
+    hit = found.hit
+    parts = index.score_parts(article_index, hit, len(index.find(hit.phrase)))
+    return Evidence(
+        found.interest.topic,
+        found.interest.weight,
+        found.score,
+        index.reason(article_index, found),
+        parts,
+        index.is_substantial(article_index, hit) if avoid else True,
+    )
+
+
+def explain_decision(
+    index: Index,
+    contact: Contact,
+    article_index: int,
+    decisions: Sequence[Decision],
+    *,
+    min_score: float,
+) -> Explanation:
+    """Why ``select`` did or did not suggest one article, from its decisions."""
+    article = index.articles[article_index]
+    decision = next((d for d in decisions if d.article.id == article.id), None)
+    match = decision.match if decision else None
+    if match is None:  # no interest occurs in it: select never saw it
+        avoid = []
+        for topic in contact.avoid:
+            found = index.match_interest(topic).get(article_index)
+            if found:
+                avoid.append(_evidence(index, article_index, found, avoid=True))
+        return Explanation(
+            contact,
+            article,
+            "no match",
+            f"none of {contact.first_name}'s interests occur in it",
+            0.0,
+            min_score,
+            1.0,
+            (),
+            tuple(i.topic for i in contact.interests),
+            tuple(avoid),
+        )
+    interests = tuple(_evidence(index, article_index, m, avoid=False) for m in match.interests)
+    matched = {m.interest.topic for m in match.interests}
+    avoid = tuple(
+        _evidence(index, article_index, m, avoid=True)
+        for m in [*match.avoided, *match.mentioned_avoid]
+    )
+    detail = decision.detail if decision else ""
+    if decision and decision.status == "suggested":
+        picked = [d for d in decisions if d.status == "suggested"]
+        detail = f"number {picked.index(decision) + 1} of {len(picked)} for {contact.first_name}"
+    return Explanation(
+        contact,
+        article,
+        decision.status if decision else "no match",
+        detail,
+        match.score,
+        min_score,
+        1 + COVERAGE_BONUS * (len(match.interests) - 1),
+        interests,
+        tuple(i.topic for i in contact.interests if i.topic not in matched),
+        avoid,
+    )
+
+
+def _words(reason: Reason) -> str:
+    return ", ".join(
+        f"{a} = {b}" if sim == 100 else f"{a} ≈ {b} ({sim}%)" for a, b, sim in reason.matched
+    )
+
+
+def _marked(reason: Reason) -> str:
+    text, out, last = reason.snippet, [], 0
+    for start, end in reason.marks:
+        out += [text[last:start], "[", text[start:end], "]"]
+        last = end
+    return "".join([*out, text[last:]])
+
+
+def _evidence_lines(e: Evidence, label: str) -> list[str]:
+    p = e.parts
+    where = [f"title {p['title']:g}", f"body {p['body']:g}"]
+    if p["opening"]:
+        where.append("in the opening")
+    formula = (
+        f"idf {p['idf']:.2f} x tf {p['saturated_tf']:.2f} (from {p['tf']:g})"
+        f" x similarity² {p['similarity']:.2f}"
+    )
+    if p["passing_penalty"] != 1:
+        formula += f" x passing mention {p['passing_penalty']:g}"
+    if e.weight != 1:
+        formula += f" x weight {e.weight:g}"
+    return [
+        f"  {label} {e.reason.interest}: {e.score:.2f}",
+        f"    words: {_words(e.reason)}",
+        f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
+        f"    score: {formula}",
+        f"    “{_marked(e.reason)}”",
+    ]
+
+
+STATUS_LABELS = {
+    "suggested": "suggested",
+    "below threshold": "score below the minimum",
+    "avoid": "on the avoid list",
+    "duplicate": "duplicate story",
+    "shared": "already shared",
+    "dismissed": "dismissed",
+    "suggested before": "suggested before",
+    "over limit": "over the per-person limit",
+    "no match": "no interest matched",
+    "outside window": "outside the window",
+}
+
+
+def format_explanation(e: Explanation) -> str:
+    """The breakdown as plain text for the terminal; marked words in [brackets]."""
+    label = STATUS_LABELS.get(e.status, e.status)
+    verdict = (
+        f"Suggested to {e.contact.name}"
+        if e.suggested
+        else f"Not suggested to {e.contact.name}: {label}"
+    )
+    lines = [
+        f"“{e.article.title}”",
+        f"  {e.article.url}",
+        f"{verdict}{f' ({e.detail})' if e.detail else ''}",
+        "",
+    ]
+    if e.interests:
+        total = " + ".join(f"{i.score:.2f}" for i in e.interests)
+        lines.append(
+            f"Score {e.score:.2f} = ({total}) x coverage {e.coverage:.2f}"
+            f"; the minimum is {e.min_score:g}"
+        )
+        lines.append("Interests found:")
+        for i in e.interests:
+            lines += _evidence_lines(i, "-")
+    if e.unmatched:
+        lines.append(f"Interests not found: {', '.join(e.unmatched)}")
+    for a in e.avoid:
+        how = "substantially about it: never suggested" if a.substantial else "in passing only"
+        lines.append(f"Avoid topic “{a.topic}”: {how}")
+        lines += _evidence_lines(a, "-")[1:]
+    return "\n".join(lines)

@@ -71,8 +71,12 @@ def load(corpus: Path | None = CORPUS) -> Dataset:
             title, text = item["title"], item["text"]
         ids.append(item["id"])
         articles.append(
-            Article(id=len(articles) + 1, url=f"https://eval.invalid/{item['id']}", title=title,
-                    text=text)
+            Article(
+                id=len(articles) + 1,
+                url=f"https://eval.invalid/{item['id']}",
+                title=title,
+                text=text,
+            )
         )
     known = set(ids)
     contacts, grades, never = [], {}, {}
@@ -192,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             g = data.grades[contact.name]
             print(f"\n{contact.name}: relevant {g}")
             for name, r in systems.items():
-                marks = [f"{a}({g.get(a, 0)}{'!' if a in data.never[contact.name] else ''})"
-                         for a in r[contact.name][:6]]
+                marks = [
+                    f"{a}({g.get(a, 0)}{'!' if a in data.never[contact.name] else ''})"
+                    for a in r[contact.name][:6]
+                ]
                 print(f"  {name:<8} {ndcg(r[contact.name], g):.2f} {' '.join(marks)}")
     return 1 if results["curator"].violations else 0
 
