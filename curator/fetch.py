@@ -328,7 +328,10 @@ class Fetcher:
         ``file_root`` permits file:// URLs, which must lie under that folder.
         """
         max_bytes = max_bytes or self.limits.max_bytes
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as exc:
+            raise FetchError(f"bad address: {exc}") from None
         if scheme == "file":
             if file_root is None:
                 raise FetchError("file:// links are only followed for feeds you listed")
@@ -342,6 +345,10 @@ class Fetcher:
         _request.deadline = deadline
         try:
             return self._follow(url, headers, deadline, max_bytes, guard, allowed_host)
+        except (ValueError, UnicodeError, OSError, httpx.InvalidURL, httpx.HTTPError) as exc:
+            # a malformed link or Location header must be one more failed request,
+            # never an exception that stops the run
+            raise FetchError(f"bad address: {_short(exc)}") from None
         finally:
             _request.deadline = _request.guard = None
 

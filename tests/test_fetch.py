@@ -339,3 +339,27 @@ def test_trafilatura_downloader_is_never_used():
         assert "fetch_url" not in text and "trafilatura.downloads" not in text, source.name
         if source.name != "fetch.py":
             assert "import httpx" not in text, f"{source.name} talks to the network"
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://[::1", "http://ex ample.org:99999/", "http://\udcff.org/", "http://:80/", "https://"],
+)
+def test_malformed_redirects_are_a_fetch_error(
+    hostile: HostileServer, fetcher: Fetcher, location: str
+):
+    def behaviour(h):
+        h.send_response(302)
+        h.send_header("Location", location.encode("utf-8", "surrogateescape").decode("latin-1"))
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    url = hostile.route("/bad-location", behaviour)
+    with pytest.raises(FetchError):
+        fetcher.get(url)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://a..b/", "http:///x", "http://.../"])
+def test_malformed_links_are_a_fetch_error(fetcher: Fetcher, url: str):
+    with pytest.raises(FetchError):
+        fetcher.get(url, guard=True, allowed_host="feeds.example.org")
