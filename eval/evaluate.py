@@ -65,10 +65,14 @@ def load(corpus: Path | None = CORPUS) -> Dataset:
             if path is None or not path.is_file():
                 skipped += 1
                 continue
-            page = extract_page(path.read_bytes(), f"https://corpus.invalid/{item['page']}")
+            page = extract_page(
+                path.read_bytes(), f"https://corpus.invalid/{item['page']}", with_metadata=True
+            )
             title, text = page.title, page.text
         else:
-            title, text = item["title"], item["text"]
+            # The YAML wraps lines inside paragraphs; extracted text has one line each.
+            title = item["title"]
+            text = "\n".join(" ".join(p.split()) for p in item["text"].split("\n\n"))
         ids.append(item["id"])
         articles.append(
             Article(
