@@ -206,11 +206,15 @@ def fetch(
                 continue
             if state.next_attempt_at and state.next_attempt_at > now():
                 report.feeds_skipped += 1
-                log.info(
-                    "skipping %s until %s (%s)",
+                # still named in the summary and the digest's health section: a feed
+                # that backs off is a broken feed, only asked less often
+                fail(
+                    "feed",
+                    feed.url,
+                    f"not retried until {state.next_attempt_at:%Y-%m-%d %H:%M} UTC after "
+                    f"{state.consecutive_failures} failure(s) in a row; last: "
+                    f"{state.last_error}",
                     feed.label,
-                    state.next_attempt_at.date(),
-                    state.last_error,
                 )
                 continue
             future = threads.submit(
@@ -368,14 +372,14 @@ def _handle_feed(
         )
         fail("feed", feed.url, _with_count(error, failures), feed.label)
         return []
-    except FetchError as exc:
+    except Exception as exc:  # FetchError, or a surprise that must not end the run
         failures = store.feed_failed(
             state.id,
             "error",
-            str(exc),
+            _reason(exc),
             _next_attempt(state.consecutive_failures + 1, settings.backoff_after, None),
         )
-        fail("feed", feed.url, _with_count(str(exc), failures), feed.label)
+        fail("feed", feed.url, _with_count(_reason(exc), failures), feed.label)
         return []
     if response.moved_to and response.moved_to != (state.moved_to or feed.url):
         store.feed_moved(state.id, response.moved_to)
@@ -395,14 +399,14 @@ def _handle_feed(
             response.headers.get("content-type", ""),
             settings.max_entries_per_feed,
         )
-    except FetchError as exc:
+    except Exception as exc:  # NotAFeedError, or a parser surprise on hostile bytes
         failures = store.feed_failed(
             state.id,
-            "not a feed",
-            str(exc),
+            "not a feed" if isinstance(exc, FetchError) else "error",
+            _reason(exc),
             _next_attempt(state.consecutive_failures + 1, settings.backoff_after, None),
         )
-        fail("feed", feed.url, _with_count(str(exc), failures), feed.label)
+        fail("feed", feed.url, _with_count(_reason(exc), failures), feed.label)
         return []
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.label, warning)
@@ -422,6 +426,13 @@ def _handle_feed(
     return [
         _PageJob(feed, state.id, entry, key) for key, entry in keyed.items() if key not in known
     ]
+
+
+def _reason(exc: BaseException) -> str:
+    """Our errors say what happened; anything else is named as unexpected."""
+    if isinstance(exc, FetchError):
+        return str(exc)
+    return f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _with_count(error: str, failures: int) -> str:

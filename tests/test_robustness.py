@@ -157,3 +157,105 @@ def test_a_run_against_a_site_full_of_traps(workspace: Path):
         assert "Gone: retired" in again.stderr
         count = db.execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM articles").fetchone()
         assert count[0] == count[1]
+
+
+# -- isolation and health ------------------------------------------------------------------
+
+
+def _two_feeds(server: HostileServer, workspace: Path, settings: str = "") -> None:
+    from adversarial import CONTACTS, _rss_items, respond
+
+    items = [("Growing tomatoes", server.url("/a.html"), "Tomatoes in a small garden.")]
+    server.route("/ok.xml", respond(_rss_items(items), content_type="application/rss+xml"))
+    server.route("/a.html", respond("<html><body><p>Tomatoes.</p></body></html>"))
+    server.route("/down.xml", respond(b"", 503))
+    (workspace / "feeds.yaml").write_text(
+        f"feeds:\n  - url: {server.url('/ok.xml')}\n    name: Fine\n"
+        f"  - url: {server.url('/down.xml')}\n    name: Down\n"
+    )
+    (workspace / "contacts.yaml").write_text(CONTACTS)
+    (workspace / "curator.yaml").write_text(settings)
+
+
+def _run(workspace: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["-w", str(workspace), "run"])
+    return result.exit_code, result.stderr
+
+
+def test_a_feed_failing_run_after_run_backs_off_and_stays_named(workspace: Path):
+    with HostileServer() as server:
+        _two_feeds(server, workspace, "backoff_after: 2\n")
+        assert _run(workspace) == (0, "1 of 2 feeds failed:\n  Down: HTTP 503\n")
+        code, err = _run(workspace)
+        assert code == 0 and "  Down: HTTP 503 (2 runs in a row)\n" in err
+        assert server.hits("/down.xml") == 2
+        # third run: not asked again, but still reported as failing
+        code, err = _run(workspace)
+        assert code == 0 and server.hits("/down.xml") == 2
+        assert (
+            "  Down: not retried until " in err and "2 failure(s) in a row; last: HTTP 503" in err
+        )
+        assert server.hits("/ok.xml") == 3
+        db = sqlite3.connect(workspace / ".curator" / "curator.db")
+        row = db.execute(
+            "SELECT consecutive_failures, last_status, last_error, next_attempt_at "
+            "FROM feeds WHERE name = 'Down'"
+        ).fetchone()
+        assert row[:3] == (2, "503", "HTTP 503")
+        wait = datetime.fromisoformat(row[3]) - datetime.now(UTC)
+        assert timedelta(hours=23) < wait <= timedelta(hours=24)
+        assert db.execute("SELECT COUNT(*) FROM failures WHERE feed = 'Down'").fetchone()[0] == 3
+        data = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
+        assert [f["feed"] for f in data["failures"]] == ["Down"]
+
+
+def test_a_feed_that_recovers_is_healthy_again(workspace: Path):
+    from adversarial import _rss_items, respond
+
+    with HostileServer() as server:
+        _two_feeds(server, workspace)
+        _run(workspace)
+        items = [("Back", server.url("/a.html?utm_source=b"), "Back again.")]
+        server.route("/down.xml", respond(_rss_items(items), content_type="application/rss+xml"))
+        assert _run(workspace) == (0, "")
+        db = sqlite3.connect(workspace / ".curator" / "curator.db")
+        row = db.execute(
+            "SELECT consecutive_failures, next_attempt_at, last_error FROM feeds "
+            "WHERE name = 'Down'"
+        ).fetchone()
+        assert row == (0, None, None)
+
+
+def test_a_permanent_redirect_updates_the_stored_feed_url(workspace: Path):
+    from adversarial import redirect
+
+    with HostileServer() as server:
+        _two_feeds(server, workspace)
+        server.route("/down.xml", redirect("/ok.xml", 301))
+        assert _run(workspace)[0] == 0
+        assert _run(workspace)[0] == 0
+        assert server.hits("/down.xml") == 1  # the second run went straight to the new URL
+        db = sqlite3.connect(workspace / ".curator" / "curator.db")
+        moved = db.execute("SELECT moved_to FROM feeds WHERE name = 'Down'").fetchone()[0]
+        assert moved == server.url("/ok.xml")
+
+
+def test_a_parser_surprise_fails_one_feed_not_the_run(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from curator import pipeline
+
+    real = pipeline.parse_feed
+
+    def fragile(body: bytes, url: str, *args: object) -> object:
+        if url.endswith("/ok.xml"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(body, url, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse_feed", fragile)
+    with HostileServer() as server:
+        _two_feeds(server, workspace)
+        code, err = _run(workspace)
+    assert code == 0
+    assert "  Fine: unexpected error: RecursionError: maximum recursion depth exceeded\n" in err
+    assert "  Down: HTTP 503\n" in err
