@@ -269,30 +269,45 @@ class Index:
 
     # -- phrase search -------------------------------------------------------------------
 
-    def _variants(self, phrase: str) -> list[list[tuple[str, str, bool]]]:
-        """Word sequences equivalent to a phrase: as written, joined, or split in two.
+    def _variants(self, phrase: str) -> list[tuple[list[tuple[str, str, bool]], bool]]:
+        """Word sequences equivalent to a phrase, each with whether its words must be
+        adjacent: as written, joined ("start ups" -> "startups") or split in two
+        ("startups" -> "start ups", "start-ups"). Each word is (lemma, folded, exact).
 
-        Each word is (lemma, folded written form, exact).
+        The words as written may stand in any order within a small window ("training for
+        a marathon"), unless the phrase is a compound: written with a hyphen, or found
+        joined as one word in the articles. Then "start ups" does not match "start the
+        engine; ups and downs".
         """
         words = [
             (lem, fold(written), is_acronym(written)) for lem, written in content_words(phrase)
         ]
-        variants = [words]
-        if len(words) > 1:  # "start ups" / "start-ups" -> "startups"
+        if len(words) > 1:
             joined = "".join(w for _, w, _ in words)
-            variants.append([(lemma(joined), joined, False)])
-        elif len(words) == 1 and not words[0][2]:
-            # "startups" -> "start ups" / "start-ups", if both halves are known words
-            seen = set()
-            for word in {words[0][0], words[0][1]}:
-                for cut in range(3, len(word) - 1):
-                    head, tail = word[:cut], word[cut:]
-                    if (head, tail) in seen or head not in self.surfaces:
-                        continue
-                    if tail in self.surfaces or lemma(tail) in self.vocab:
-                        seen.add((head, tail))
-                        variants.append([(lemma(head), head, True), (lemma(tail), tail, True)])
-        return variants
+            compound = bool(_HYPHENATED.search(phrase)) or joined in self.surfaces
+            variants = [(words, compound), ([(lemma(joined), joined, False)], False)]
+            if compound:  # "start-ups" also as "start-up": split the joined lemma
+                variants += self._splits(lemma(joined))
+            return variants
+        if words[0][2]:
+            return [(words, False)]
+        lem, folded, _ = words[0]
+        return [(words, False), *self._splits(lem, folded)]
+
+    def _splits(self, *forms: str) -> list[tuple[list[tuple[str, str, bool]], bool]]:
+        """Cuts of a word into two that both occur in the articles, to be read adjacent:
+        "startups" as "start ups" or "start-ups" (and, from "startup", "start-up")."""
+        out = []
+        seen = set()
+        for word in {*forms, *(f + "s" for f in forms)}:
+            for cut in range(3, len(word) - 1):
+                head, tail = word[:cut], word[cut:]
+                if (head, tail) in seen or head not in self.surfaces:
+                    continue
+                if tail in self.surfaces or lemma(tail) in self.vocab:
+                    seen.add((head, tail))
+                    out.append(([(lemma(head), head, True), (lemma(tail), tail, True)], True))
+        return out
 
     def find(self, phrase: str) -> dict[int, Hit]:
         """Every article in which the phrase occurs, with where and how closely.
@@ -303,8 +318,7 @@ class Index:
         if phrase in self._hits:
             return self._hits[phrase]
         per_article: dict[int, list[Hit]] = {}
-        for n, variant in enumerate(self._variants(phrase)):
-            adjacent = n > 0 and len(variant) > 1
+        for variant, adjacent in self._variants(phrase):
             for index, hit in self._find_variant(phrase, variant, adjacent).items():
                 per_article.setdefault(index, []).append(hit)
         hits = {index: _pool(found) for index, found in per_article.items()}
@@ -521,6 +535,7 @@ class Index:
         )
 
 
+_HYPHENATED = re.compile(r"[^\W_]-[^\W_]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
 SNIPPET_CHARS = 280
 
@@ -549,9 +564,14 @@ def snippet_for(
         prefix = "…" if new_begin > begin else ""
         suffix = "…" if new_finish < finish else ""
         begin, finish = new_begin, new_finish
+    while begin < finish and text[begin].isspace():  # marks count from the stripped text
+        begin += 1
+    while finish > begin and text[finish - 1].isspace():
+        finish -= 1
+    shift = len(prefix) - begin
     marks = []
     for p in sorted({p for occ in occurrences for p in occ}):
         if p < len(toks) and begin <= toks[p].start and toks[p].end <= finish:
-            marks.append((toks[p].start - begin + len(prefix), toks[p].end - begin + len(prefix)))
+            marks.append((toks[p].start + shift, toks[p].end + shift))
     surfaces = {toks[p].lemma: toks[p].surface for p in first}
-    return prefix + text[begin:finish].strip() + suffix, tuple(marks), surfaces
+    return prefix + text[begin:finish] + suffix, tuple(marks), surfaces
