@@ -544,6 +544,8 @@ def report(r: dict) -> None:
     row("  fetch (fetch+parse+extract)", t.get("fetch", 0))
     if "extract_cpu" in t:
         row("    extract, CPU in workers", t["extract_cpu"])
+    if "main_cpu" in t:
+        row("    CPU of the main process (threads)", t["main_cpu"])
     if "feeds" in t:
         row("    feeds: parse+store (main thread)", t["feeds"])
     if "pool_start" in t:

@@ -14,13 +14,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from concurrent.futures.process import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
+from curator.digestcache import DecisionCache
 from curator.errors import CuratorError, FetchError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import parse_feed
@@ -88,12 +89,35 @@ def extraction_pool(workers: int) -> Executor:
     # in milliseconds and share those pages instead of each importing its own copy.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["curator.extract", "trafilatura"])
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=exit_with_parent,  # workers must not outlive a run killed with -9
-        initargs=(os.getpid(),),
+    return _RestartingPool(
+        lambda: ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=exit_with_parent,  # workers must not outlive a run killed with -9
+            initargs=(os.getpid(),),
+        )
     )
+
+
+class _RestartingPool(Executor):
+    """A process pool that starts afresh when a worker dies (a crash in a C parser, the
+    OOM killer): the pages in flight fail with a note, the rest of the run goes on."""
+
+    def __init__(self, make: Callable[[], ProcessPoolExecutor]):
+        self._make = make
+        self._pool = make()
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            log.warning("an extraction worker died; starting new ones")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._make()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def _extract_timed(*args: object) -> tuple[ExtractedPage, float]:
@@ -169,6 +193,7 @@ def fetch(
     cutoff = now() - settings.window
     report.feeds_total = len(feeds)
     started = time.perf_counter()
+    main_cpu = time.process_time()
     extract_cpu = feed_seconds = 0.0
     pool_started = first_result = 0.0
     workers = settings.extract_workers or os.cpu_count() or 1
@@ -304,6 +329,7 @@ def fetch(
     # Finer figures for bench/run_bench.py: extraction CPU summed over workers, feed
     # handling (parse + store) in this thread, and pool start to its first result.
     report.timings["extract_cpu"] = extract_cpu
+    report.timings["main_cpu"] = time.process_time() - main_cpu  # this process, all threads
     report.timings["feeds"] = feed_seconds
     if first_result:
         report.timings["pool_start"] = first_result - pool_started
@@ -588,12 +614,24 @@ def build_digest(
     when = when or now()
     week = iso_week(when)
     settings = workspace.settings
-    matcher = Matcher.build(store, when - settings.window, week)
+    # Matching is skipped for each person whose inputs did not change since the last run;
+    # the index is built only if someone needs matching.
+    cache = DecisionCache(
+        store, when - settings.window, week, (settings.per_contact, settings.min_score)
+    )
+    matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
     people: list[Person] = []
     rows = []
     for contact in contacts:
-        suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
+        key = cache.key(contact)
+        cached = cache.get(contact, key)
+        if cached is None:
+            matcher = matcher or Matcher.build(store, when - settings.window, week)
+            suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
+            cache.put(contact, key, suggestions)
+        else:
+            suggestions = cached
         if draft:
             suggestions = [
                 Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
@@ -608,6 +646,7 @@ def build_digest(
             for s in suggestions
         ]
     store.replace_suggestions(week, rows)
+    cache.keep_only(contacts)
     people.sort(
         key=lambda p: (
             not p.overdue,
@@ -621,7 +660,7 @@ def build_digest(
         generated_at=when,
         people=people,
         failures=failures or [],
-        articles_considered=len(matcher.index),
+        articles_considered=cache.article_count,
         feeds=len(load_feeds(workspace)),
     )
 

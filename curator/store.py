@@ -86,8 +86,19 @@ CREATE TABLE history (
 CREATE INDEX history_contact ON history(contact);
 """
 
+# Each person's last suggestions with a fingerprint of all they depend on, so a rerun
+# with nothing new skips matching (curator/digestcache.py).
+M005_SPEED = """
+CREATE TABLE decision_cache (
+    contact TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    suggestions BLOB NOT NULL
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
+    ("m005_speed", M005_SPEED),
 ]
 
 
@@ -438,6 +449,7 @@ class Store:
         with self.transaction() as db:
             n = db.execute("DELETE FROM suggestions WHERE contact = ?", (contact_key,)).rowcount
             n += db.execute("DELETE FROM history WHERE contact = ?", (contact_key,)).rowcount
+            db.execute("DELETE FROM decision_cache WHERE contact = ?", (contact_key,))
         self.compact()
         return n
 

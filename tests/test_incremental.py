@@ -148,3 +148,70 @@ def test_pages_stream_through_the_pool_within_the_per_host_bound(
     assert stored == {f"Growing tomatoes, week {n}" for n in range(12)}
     assert most == {"127.0.0.1": 1, "localhost": 1}
     assert report.timings["extract_cpu"] > 0  # extraction ran (in the pool) and was timed
+
+
+TWO = """\
+contacts:
+  - name: Ada Gardener
+    interests: [growing tomatoes]
+  - name: Bo Baker
+    interests: [sourdough bread]
+"""
+
+
+def _cached_rows(workspace: Path) -> dict[str, str]:
+    with Store(open_workspace(str(workspace)).db_path) as store:
+        return dict(store.db.execute("SELECT contact, key FROM decision_cache").fetchall())
+
+
+def test_rerun_with_nothing_new_reuses_each_persons_decisions(
+    workspace: Path, http_server: Server, monkeypatch
+) -> None:
+    _setup(workspace, http_server, [_article(http_server, n) for n in range(3)], ETag='"v1"')
+    (workspace / "contacts.yaml").write_text(TWO, encoding="utf-8")
+    first = _run(workspace)
+    digest = Path(first.strip())
+    before = digest.read_text()
+    assert set(_cached_rows(workspace)) == {"ada gardener", "bo baker"}
+
+    # Nothing changed: nobody needs the matcher, and the digest says the same.
+    def no_matching(*args: object, **kwargs: object) -> None:
+        raise AssertionError("matched again although nothing changed")
+
+    monkeypatch.setattr(pipeline.Matcher, "build", no_matching)
+    assert _run(workspace) == first
+    assert "Growing tomatoes, week" in digest.read_text()
+    assert _strip_times(digest.read_text()) == _strip_times(before)
+
+    # Ada's interests change: she is matched afresh (so the matcher is needed again).
+    monkeypatch.undo()
+    keys = _cached_rows(workspace)
+    (workspace / "contacts.yaml").write_text(
+        TWO.replace("[growing tomatoes]", "[balcony tomatoes]"), encoding="utf-8"
+    )
+    _run(workspace)
+    after = _cached_rows(workspace)
+    assert after["bo baker"] == keys["bo baker"]
+    assert after["ada gardener"] != keys["ada gardener"]
+
+    # Bo leaves contacts.yaml: his row goes at the next run.
+    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+    _run(workspace)
+    assert set(_cached_rows(workspace)) == {"ada gardener"}
+
+
+def test_forget_removes_the_cached_decisions(workspace: Path, http_server: Server) -> None:
+    _setup(workspace, http_server, [_article(http_server, 0)], ETag='"v1"')
+    _run(workspace)
+    assert set(_cached_rows(workspace)) == {"ada gardener"}
+    result = CliRunner().invoke(
+        cli, ["-w", str(workspace), "forget", "Ada Gardener", "--yes"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert _cached_rows(workspace) == {}
+
+
+def _strip_times(html: str) -> str:
+    import re
+
+    return re.sub(r"\d{1,2}:\d{2}(:\d{2})?|\d{4}-\d{2}-\d{2}T[\d:.+Z-]+", "", html)
