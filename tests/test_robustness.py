@@ -259,3 +259,22 @@ def test_a_parser_surprise_fails_one_feed_not_the_run(
     assert code == 0
     assert "  Fine: unexpected error: RecursionError: maximum recursion depth exceeded\n" in err
     assert "  Down: HTTP 503\n" in err
+
+
+def test_a_dead_extraction_worker_does_not_end_the_run():
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from curator.extract import extract_page
+    from curator.pipeline import extraction_pool
+
+    pool = extraction_pool(2)
+    try:
+        crashed = pool.submit(os._exit, 1)  # as a segfault in lxml or the OOM killer would
+        with pytest.raises(BrokenProcessPool):
+            crashed.result(timeout=60)
+        html = b"<html><body><article>" + b"<p>Words in a paragraph here.</p>" * 20
+        page = pool.submit(extract_page, html, "https://ex.org/a", "text/html").result(60)
+        assert "Words in a paragraph" in page.text
+    finally:
+        pool.shutdown()
