@@ -18,6 +18,7 @@ text length:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -36,7 +37,6 @@ from curator.text import (
     is_acronym,
     known,
     lemma,
-    tokens,
     word_lemma,
 )
 
@@ -102,6 +102,8 @@ class _Doc:
     body_sorted: np.ndarray
     body_order: np.ndarray
     length: int
+    title_ids: np.ndarray  # in text order, to name the word found at a position
+    body_ids: np.ndarray
 
 
 def _sorted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +167,15 @@ class Index:
             body_ids = self._ids(article.text, postings)
             for word_id in set(title_ids) | set(body_ids):
                 postings[word_id].append(i)
-            self.docs.append(_Doc(*_sorted(title_ids), *_sorted(body_ids), len(body_ids)))
+            self.docs.append(
+                _Doc(
+                    *_sorted(title_ids),
+                    *_sorted(body_ids),
+                    len(body_ids),
+                    np.asarray(title_ids, dtype=np.int32),
+                    np.asarray(body_ids, dtype=np.int32),
+                )
+            )
         self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
         self.df = np.asarray([len(p) for p in postings], dtype=np.int32)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
@@ -404,10 +414,8 @@ class Index:
         words: list[tuple[str, str, bool]],
         expansions: list[dict[int, int]],
     ) -> list[tuple[str, str, int]]:
-        title_ids = doc.title_sorted[np.argsort(doc.title_order)] if title else None
-        body_ids = doc.body_sorted[np.argsort(doc.body_order)] if body else None
         first = title[0] if title else body[0]
-        source = title_ids if title else body_ids
+        source = doc.title_ids if title else doc.body_ids
         ids = [int(source[p]) for p in first]
         matched = []
         for (_, written, _), expansion in zip(words, expansions, strict=True):
@@ -544,12 +552,15 @@ def snippet_for(
     text: str, occurrences: Sequence[Sequence[int]]
 ) -> tuple[str, tuple[tuple[int, int], ...], dict[str, str]]:
     """The sentence around the first occurrence, the spans to mark, and lemma -> word found."""
-    toks = tokens(text)
+    # Only the words up to a snippet's length past the first occurrence can be shown.
+    first_positions = occurrences[0] if occurrences else ()
+    limit = (max(first_positions) if first_positions else 0) + SNIPPET_CHARS
+    toks = [m.span() for m in itertools.islice(WORD.finditer(text), limit)]
     first = [p for p in occurrences[0] if p < len(toks)] if occurrences else []
     if not first:
         return text[:SNIPPET_CHARS], (), {}
-    start_char = toks[first[0]].start
-    end_char = toks[first[-1]].end
+    start_char = toks[first[0]][0]
+    end_char = toks[first[-1]][1]
     begin = 0
     for m in _SENTENCE_END.finditer(text, 0, start_char):
         begin = m.end()
@@ -571,7 +582,7 @@ def snippet_for(
     shift = len(prefix) - begin
     marks = []
     for p in sorted({p for occ in occurrences for p in occ}):
-        if p < len(toks) and begin <= toks[p].start and toks[p].end <= finish:
-            marks.append((toks[p].start + shift, toks[p].end + shift))
-    surfaces = {toks[p].lemma: toks[p].surface for p in first}
+        if p < len(toks) and begin <= toks[p][0] and toks[p][1] <= finish:
+            marks.append((toks[p][0] + shift, toks[p][1] + shift))
+    surfaces = {word_lemma(w): w for w in (text[slice(*toks[p])] for p in first)}
     return prefix + text[begin:finish] + suffix, tuple(marks), surfaces
