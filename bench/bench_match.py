@@ -16,6 +16,7 @@ costs before any matching can start.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -80,7 +81,7 @@ def make_contacts(
         for w in WORD.findall(p)
     ]
     content = [w for w in words if w not in STOPWORDS and len(w) > 3 and w.isalpha()]
-    pairs = [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)]
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(content)]
     pool = [i for c in labelled for i in c.interests]
     contacts = []
     for i in range(n):
