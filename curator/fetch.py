@@ -107,6 +107,45 @@ def _blocked_address(address: str) -> bool:
     )
 
 
+# getaddrinfo has no timeout of its own and a dead DNS server can hold it for half a
+# minute or more, so each name is resolved on a daemon thread and waited for with a
+# limit (daemon: a resolver that never answers must not hold the process at exit).
+DNS_TIMEOUT = 10.0
+
+
+def resolve(host: str, timeout: float | None = None) -> list[str]:
+    """The addresses ``host`` resolves to, within ``timeout`` seconds (and the deadline)."""
+    limit = _clamp(timeout or DNS_TIMEOUT, FetchError) or DNS_TIMEOUT
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except BaseException as exc:  # handed to the waiting thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="curator-dns", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        raise FetchError(f"cannot resolve {host}: no answer within {limit:.3g} s")
+    error = box.get("error")
+    if isinstance(error, OSError | UnicodeError):
+        raise FetchError(f"cannot resolve {host}: {error}")
+    if error is not None:
+        raise error
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in box["infos"]))
+    if not addresses:
+        raise FetchError(f"cannot resolve {host}")
+    return addresses
+
+
+def _refuse_private(host: str, addresses: list[str]) -> None:
+    for address in addresses:
+        if _blocked_address(address):
+            raise FetchError(f"refused: {host} resolves to a private address ({address})")
+
+
 def check_public(url: str, allowed_host: str | None = None) -> None:
     """Refuse a URL whose host resolves to a loopback, private, link-local or metadata address.
 
@@ -118,30 +157,7 @@ def check_public(url: str, allowed_host: str | None = None) -> None:
         raise FetchError(f"no host in {url!r}")
     if allowed_host and host == allowed_host.lower():
         return
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        if _blocked_address(info[4][0]):
-            raise FetchError(f"refused: {host} resolves to a private address ({info[4][0]})")
-
-
-def _public_address(host: str) -> str:
-    """Resolve ``host`` and return an address to connect to, refusing private ones.
-
-    Run at connect time, on the address actually dialled, so a name that resolves to a
-    public address for the check and a private one for the connection (DNS rebinding)
-    still cannot reach the user's network.
-    """
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        if _blocked_address(info[4][0]):
-            raise FetchError(f"refused: {host} resolves to a private address ({info[4][0]})")
-    return str(infos[0][4][0])
+    _refuse_private(host, resolve(host))
 
 
 # The request in progress on this thread: its total deadline and, for links found in
@@ -199,13 +215,27 @@ class _Backend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        # Resolved here, within the limits, and the addresses dialled are the ones
+        # checked: a name that looks public when checked and resolves privately when
+        # connecting (DNS rebinding) still cannot reach the user's network.
+        addresses = resolve(host, _clamp(timeout, httpcore.ConnectTimeout))
         exempt = getattr(_request, "guard", None)
         if exempt is not None and host.lower() != exempt:
-            host = _public_address(host)
-        stream = super().connect_tcp(
-            host, port, _clamp(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _BoundedStream(stream)
+            _refuse_private(host, addresses)
+        for i, address in enumerate(addresses):
+            try:
+                stream = super().connect_tcp(
+                    address,
+                    port,
+                    _clamp(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
+                )
+                return _BoundedStream(stream)
+            except httpcore.ConnectError:
+                if i == len(addresses) - 1:
+                    raise
+        raise httpcore.ConnectError(f"no address for {host}")
 
 
 @cache

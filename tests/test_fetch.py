@@ -363,3 +363,22 @@ def test_malformed_redirects_are_a_fetch_error(
 def test_malformed_links_are_a_fetch_error(fetcher: Fetcher, url: str):
     with pytest.raises(FetchError):
         fetcher.get(url, guard=True, allowed_host="feeds.example.org")
+
+
+def test_a_dns_server_that_never_answers_is_cut_off_by_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    real = fetch.socket.getaddrinfo
+
+    def silent_dns(host, *args, **kwargs):
+        if host == "slow-dns.example.org":
+            time.sleep(5)  # as a resolver whose server is down
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", silent_dns)
+    # "no answer within 0.5 s": our limit ended the wait, not the resolver's 5 s
+    silent = pytest.raises(FetchError, match=r"no answer within 0.5 s")
+    with Fetcher(Limits(deadline=0.5)) as f, silent:
+        f.get("https://slow-dns.example.org/feed.xml")
+    with Fetcher(Limits(deadline=0.5)) as f, pytest.raises(FetchError, match=r"no answer within"):
+        f.get("https://slow-dns.example.org/a", guard=True, allowed_host="feeds.example.org")
