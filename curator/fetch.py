@@ -79,6 +79,10 @@ class HTTPStatusError(FetchError):
         self.location = location
 
 
+class TooSlow(FetchError):
+    """A request that ran out of time; it counts against its host."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """The bounds every request obeys."""
@@ -90,6 +94,7 @@ class Limits:
     max_redirects: int = 5
     per_host: int = 2
     concurrency: int = 8
+    host_strikes: int = 3  # requests to a host that may run out of time before it is skipped
 
 
 def _blocked_address(address: str) -> bool:
@@ -315,6 +320,7 @@ class Fetcher:
         self.user_agent = user_agent or DEFAULT_USER_AGENT
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
+        self._strikes: dict[str, int] = {}  # requests per host that ran out of time
         self.requests = 0
         self.client = httpx.Client(
             transport=_transport(self.limits),
@@ -430,49 +436,66 @@ class Fetcher:
         self, url: str, headers: dict[str, str], deadline: float, max_bytes: int
     ) -> Response:
         host = (urlsplit(url).hostname or "").lower()
-        slot = self._host_slot(host)
-        with slot:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(f"gave up after {self.limits.deadline:g} s")
-            self.requests += 1
+        self._check_strikes(host)
+        with self._host_slot(host):
+            self._check_strikes(host)  # it may have struck out while this one waited
             try:
-                with self.client.stream("GET", url, headers=headers) as r:
-                    out = Response(
-                        url=str(r.url),
-                        status=r.status_code,
-                        headers={k.lower(): v for k, v in r.headers.items()},
-                    )
-                    if r.status_code != 200:
-                        return out
-                    decoder = _Decoder(r.headers.get("content-encoding", ""))
-                    parts: list[bytes] = []
-                    size = 0
-                    # iter_raw() without a size yields each read as it arrives; with a
-                    # size it would buffer, and a drip would never reach the checks below.
-                    for chunk in r.iter_raw():
-                        data = decoder.feed(chunk, max_bytes - size)
-                        size += len(data)
-                        if size > max_bytes:
-                            raise FetchError(f"too large (over {max_bytes // 1000:,} kB)")
-                        parts.append(data)
-                        if time.monotonic() > deadline:
-                            raise FetchError(
-                                f"too slow: no full response within {self.limits.deadline:g} s"
-                            )
-                    out.body = b"".join(parts)
+                return self._transfer(url, headers, deadline, max_bytes)
+            except TooSlow:
+                with self._hosts_lock:
+                    self._strikes[host] = self._strikes.get(host, 0) + 1
+                raise
+
+    def _check_strikes(self, host: str) -> None:
+        # A tarpit host with 200 new articles would otherwise cost 200 deadlines in turn.
+        if self._strikes.get(host, 0) >= self.limits.host_strikes:
+            raise FetchError(
+                f"skipped: {host} ran out of time {self.limits.host_strikes} times in this run"
+            )
+
+    def _transfer(
+        self, url: str, headers: dict[str, str], deadline: float, max_bytes: int
+    ) -> Response:
+        if deadline - time.monotonic() <= 0:
+            raise TooSlow(f"gave up after {self.limits.deadline:g} s")
+        self.requests += 1
+        try:
+            with self.client.stream("GET", url, headers=headers) as r:
+                out = Response(
+                    url=str(r.url),
+                    status=r.status_code,
+                    headers={k.lower(): v for k, v in r.headers.items()},
+                )
+                if r.status_code != 200:
                     return out
-            except httpx.TimeoutException as exc:
-                if time.monotonic() >= deadline - 0.01:
-                    raise FetchError(
-                        f"too slow: no full response within {self.limits.deadline:g} s"
-                    ) from None
-                kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
-                raise FetchError(f"timed out ({kind})") from None
-            except httpx.ConnectError as exc:
-                raise FetchError(f"cannot connect: {_short(exc)}") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{type(exc).__name__}: {_short(exc)}") from None
+                decoder = _Decoder(r.headers.get("content-encoding", ""))
+                parts: list[bytes] = []
+                size = 0
+                # iter_raw() without a size yields each read as it arrives; with a
+                # size it would buffer, and a drip would never reach the checks below.
+                for chunk in r.iter_raw():
+                    data = decoder.feed(chunk, max_bytes - size)
+                    size += len(data)
+                    if size > max_bytes:
+                        raise FetchError(f"too large (over {max_bytes // 1000:,} kB)")
+                    parts.append(data)
+                    if time.monotonic() > deadline:
+                        raise TooSlow(
+                            f"too slow: no full response within {self.limits.deadline:g} s"
+                        )
+                out.body = b"".join(parts)
+                return out
+        except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline - 0.01:
+                raise TooSlow(
+                    f"too slow: no full response within {self.limits.deadline:g} s"
+                ) from None
+            kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+            raise TooSlow(f"timed out ({kind})") from None
+        except httpx.ConnectError as exc:
+            raise FetchError(f"cannot connect: {_short(exc)}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{type(exc).__name__}: {_short(exc)}") from None
 
 
 def _short(exc: BaseException) -> str:

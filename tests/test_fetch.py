@@ -382,3 +382,23 @@ def test_a_dns_server_that_never_answers_is_cut_off_by_the_deadline(
         f.get("https://slow-dns.example.org/feed.xml")
     with Fetcher(Limits(deadline=0.5)) as f, pytest.raises(FetchError, match=r"no answer within"):
         f.get("https://slow-dns.example.org/a", guard=True, allowed_host="feeds.example.org")
+
+
+def test_a_host_that_keeps_running_out_of_time_is_skipped_for_the_rest_of_the_run(
+    hostile: HostileServer,
+):
+    # a tarpit with 200 new articles must not cost 200 deadlines one after another
+    for i in range(4):
+        hostile.route(f"/slow{i}", drip(interval=0.3))
+    hostile.add("/fine", "ok")
+    with Fetcher(Limits(deadline=0.5, host_strikes=2)) as f:
+        for i in range(2):
+            with pytest.raises(FetchError, match=r"too slow"):
+                f.get(hostile.url(f"/slow{i}"))
+        for path in ("/slow2", "/slow3", "/fine"):
+            with pytest.raises(FetchError, match=r"skipped: 127.0.0.1 ran out of time 2 times"):
+                f.get(hostile.url(path))
+        assert hostile.hits("/slow2") == hostile.hits("/slow3") == hostile.hits("/fine") == 0
+        # other hosts are not affected
+        port = hostile.base.rsplit(":", 1)[1]
+        assert f.get(f"http://localhost:{port}/fine").body == b"ok"
