@@ -212,30 +212,41 @@ def known(folded: str) -> bool:
 
 
 # Derivational endings that keep a topic's meaning: "robot" / "robotics", "Russia" /
-# "Russian", "bake" / "bakery", "garden" / "gardener". Only whole endings on a root of four
-# letters or more, so "apple" never becomes "applet" and "ruby" never "rugby".
-# Endings that often change the meaning ("-al": sign/signal, form/formal; "-y": part/party)
-# are left out.
-DERIVATIONS = ("s", "es", "er", "ers", "ic", "ics", "ist", "ists", "ism")
-AFTER_E = ("r", "rs", "ry")  # bake -> baker, bakery; wine -> winery
-AFTER_A = ("n", "ns")  # Russia -> Russian, Africa -> African
-MIN_ROOT = 4
+# "Russian", "bake" / "bakery", "Japan" / "Japanese", "nutrition" / "nutritional". Each rule
+# is (end of the root replaced, ending added, shortest root, what the root must end with).
+# Whole endings only, on roots long enough that the pair is rarely two different words:
+# "apple" never becomes "applet", "ruby" never "rugby"; "-y" and "-al" need six and seven
+# letters because part/party, sign/signal and form/formal mean different things.
+DERIVATION_RULES: tuple[tuple[str, str, int, str], ...] = (
+    *(("", end, 4, "") for end in ("s", "es", "ic", "ics", "ist", "ists", "ism")),
+    # "-er" from five letters: form/former, care/career, flow/flower are different words
+    *(("", end, 5, "") for end in ("er", "ers")),
+    *(("", end, 4, "e") for end in ("r", "rs", "ry")),  # bake -> baker, bakery
+    *(("", end, 4, "a") for end in ("n", "ns")),  # Russia -> Russian
+    ("", "y", 6, ""),  # German -> Germany, photograph -> photography
+    ("", "al", 7, ""),  # nutrition -> nutritional
+    ("e", "al", 7, ""),  # culture -> cultural
+    ("", "ese", 5, ""),  # Japan -> Japanese
+    ("a", "ese", 5, ""),  # China -> Chinese
+    ("y", "ian", 5, ""),  # Italy -> Italian
+    ("a", "ian", 5, ""),  # Canada -> Canadian
+)
 
 
 def derived_forms(word: str) -> set[str]:
     """Words formed from this one by a derivational ending, or it from them."""
     out: set[str] = set()
-
-    def endings(root: str) -> tuple[str, ...]:
-        extra = AFTER_E if root.endswith("e") else AFTER_A if root.endswith("a") else ()
-        return DERIVATIONS + extra
-
-    if len(word) >= MIN_ROOT and word.isalpha():
-        out.update(word + end for end in endings(word))
-    for end in DERIVATIONS + AFTER_E + AFTER_A:
-        root = word[: -len(end)]
-        if word.endswith(end) and len(root) >= MIN_ROOT and end in endings(root):
-            out.add(root)
+    if not word.isalpha():
+        return out
+    for strip, add, shortest, root_end in DERIVATION_RULES:
+        # word as the root
+        if len(word) >= shortest and word.endswith(root_end) and word.endswith(strip):
+            out.add(word[: len(word) - len(strip)] + add)
+        # word as the derived form
+        if word.endswith(add):
+            root = word[: len(word) - len(add)] + strip
+            if len(root) >= shortest and root.endswith(root_end):
+                out.add(root)
     out.discard(word)
     return out
 

@@ -143,6 +143,14 @@ def test_derived_forms_share_a_topic() -> None:
     assert found(ix, "bake") == [3]
     assert "applet" not in derived_forms("apple")
     assert "party" not in derived_forms("part")  # "-y" changes meanings too often
+    assert "former" not in derived_forms("form") and "career" not in derived_forms("care")
+    assert {"japanese", "gardener", "germany", "nutritional", "italian"} <= (
+        derived_forms("japan")
+        | derived_forms("garden")
+        | derived_forms("german")
+        | derived_forms("nutrition")
+        | derived_forms("italy")
+    )
 
 
 # -- scoring -----------------------------------------------------------------------------
