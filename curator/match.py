@@ -31,6 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from curator.models import Article, Contact, Interest, Reason
 from curator.text import (
     WORD,
+    american,
     content_words,
     derived_forms,
     fold,
@@ -181,6 +182,7 @@ class Index:
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
+        self._american: dict[str, set[int]] | None = None
         self._hits: dict[str, dict[int, Hit]] = {}
 
     def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
@@ -241,6 +243,8 @@ class Index:
             if own is not None:
                 found[own] = 100
         if not exact:
+            for same in self._spellings_of(word, written):
+                found.setdefault(same, 100)
             for form in derived_forms(word) | derived_forms(written):
                 related = self.vocab.get(form, self.surfaces.get(form))
                 if related is not None and related not in found:
@@ -251,6 +255,24 @@ class Index:
                     if word_id not in found:
                         found[word_id] = similarity
         self._expansions[key] = found
+        return found
+
+    def _spellings_of(self, *words: str) -> set[int]:
+        """Ids of the articles' words that are these in British or American spelling."""
+        if self._american is None:
+            self._american = {}
+            for table in (self.surfaces, self.vocab):
+                for form, word_id in table.items():
+                    us = american(form)
+                    if us != form:
+                        self._american.setdefault(us, set()).add(word_id)
+        found: set[int] = set()
+        for word in words:
+            us = american(word)
+            found |= self._american.get(us, set())
+            same = self.vocab.get(us, self.surfaces.get(us))
+            if same is not None:
+                found.add(same)
         return found
 
     def _near_spellings(self, word: str) -> dict[str, int]:

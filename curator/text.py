@@ -251,6 +251,27 @@ def derived_forms(word: str) -> set[str]:
     return out
 
 
+# British and American spellings of one word: both are dictionary words, so fuzzy
+# matching (which never pairs two real words) would keep them apart.
+_SPELLINGS = [
+    (re.compile(r"(?<=\w{3})is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"),  # organise
+    (re.compile(r"(?<=\w{3})ys(e|ed|es|ing)$"), r"yz\1"),  # analyse
+    (re.compile(r"(?<=\w{2})our(s|ed|ing|ful|ite|ites|able)?$"), r"or\1"),  # colour
+    (re.compile(r"(?<=\w{2})tre(s)?$"), r"ter\1"),  # centre, metre
+    (re.compile(r"(?<=\w{2})([cf])ence(s)?$"), r"\1ense\2"),  # defence, licence
+    (re.compile(r"(?<=\w{3})ll(ed|ing|er|ers)$"), r"l\1"),  # travelled, modelling
+    (re.compile(r"(?<=\w{3})ogue(s)?$"), r"og\1"),  # catalogue
+    (re.compile(r"(?<=\w{3})amme(s)?$"), r"am\1"),  # programme
+]
+
+
+def american(word: str) -> str:
+    """The American spelling of a folded word ('organisation' -> 'organization')."""
+    for pattern, repl in _SPELLINGS:
+        word = pattern.sub(repl, word)
+    return word
+
+
 @dataclass(frozen=True)
 class Token:
     """A word of a text: its lemma, the surface form, and its character span."""

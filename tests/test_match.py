@@ -69,6 +69,21 @@ def test_two_real_words_one_edit_apart_never_match() -> None:
     assert found(ix, "sailing") == [1, 3]  # "sail" is the lemma of "sailing"
 
 
+def test_british_and_american_spellings_are_one_word() -> None:
+    ix = index(
+        "The organization grew.",
+        "Organisations merge.",
+        "The city centre.",
+        "A catalog of colors.",
+        "Organs and organists.",
+    )
+    assert found(ix, "organisation") == [1, 2]
+    assert found(ix, "organization") == [1, 2]
+    assert found(ix, "center") == [3]
+    assert found(ix, "colour") == [4]
+    assert found(ix, "catalogue") == [4]
+
+
 def test_plurals_fold() -> None:
     ix = index("Three marathons in a year.", "One marathon.", "EVs and electric vehicles.")
     assert found(ix, "marathon") == [1, 2]
