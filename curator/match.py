@@ -546,10 +546,13 @@ class Index:
         article = self.articles[index]
         hit = found.hit
         words = tuple((a, b, s) for a, b, s in hit.words)
+        # Show the first occurrence whose words are read together, if there is one.
         if hit.body_positions:
-            snippet, marks, surfaces = snippet_for(article.text, hit.body_positions)
+            ordered = sorted(hit.body_positions, key=lambda o: (_tightness(o) < 1, o))
+            snippet, marks, surfaces = snippet_for(article.text, ordered)
         else:
-            snippet, marks, surfaces = snippet_for(article.title, hit.title_positions)
+            ordered = sorted(hit.title_positions, key=lambda o: (_tightness(o) < 1, o))
+            snippet, marks, surfaces = snippet_for(article.title, ordered)
         words = tuple((a, surfaces.get(b, b), s) for a, b, s in words)
         label = found.interest.topic
         if hit.phrase != found.interest.topic:

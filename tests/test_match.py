@@ -235,6 +235,15 @@ def test_reason_names_words_similarity_place_count_and_snippet() -> None:
     assert ("traning", "Training", 93) in reason.matched
 
 
+def test_snippet_prefers_the_words_read_together() -> None:
+    text = "Open the door to the source of light. Then came open source software. The end."
+    ix = index(("News", text))
+    (match,) = ix.match_contact(contact("open source"))
+    reason = ix.reason(0, match.interests[0])
+    assert reason.snippet == "Then came open source software."
+    assert reason.count == 2
+
+
 def test_snippet_of_a_long_sentence_is_cut_around_the_match() -> None:
     text = "word " * 200 + "marathon " + "word " * 200
     snippet, marks, _ = snippet_for(text, [(200,)])
