@@ -189,12 +189,16 @@ class Index:
         ids = []
         surfaces = self.surfaces
         for written in WORD.findall(text):
-            # An acronym's plural keeps its case in the key: "EVs" is "ev", "evs" is not.
-            plural_acronym = len(written) >= 3 and written[-1] == "s" and written[:-1].isupper()
-            key = written if plural_acronym else fold(written)
+            # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
+            # matches only where it is written as one, never "it", "us" or "ai" in "said".
+            capitals = (len(written) >= 2 and written.isupper()) or (
+                len(written) >= 3 and written[-1] == "s" and written[:-1].isupper()
+            )
+            key = written if capitals else fold(written)
             word_id = surfaces.get(key)
             if word_id is None:
-                word_id = surfaces[key] = self._id(word_lemma(written), postings)
+                lem = word_lemma(written)
+                word_id = surfaces[key] = self._id(lem.upper() if capitals else lem, postings)
             ids.append(word_id)
         return ids
 
@@ -222,7 +226,8 @@ class Index:
     def expand(self, word: str, exact: bool = False, written: str = "") -> dict[int, int]:
         """Vocabulary ids a (lemmatised) interest word stands for, with similarity 0-100.
 
-        Short words and acronyms match exactly (after plural folding). Longer words also
+        Short words and acronyms match exactly (after plural folding); an acronym only
+        where it is written in capitals, any other word in any case. Longer words also
         match, at a lower similarity:
 
         - derivations on a root of four letters or more ("robotics" / "robot", "Russia" /
@@ -238,7 +243,9 @@ class Index:
         if key in self._expansions:
             return self._expansions[key]
         found: dict[int, int] = {}
-        for form in (word, written):
+        acronym = exact and written.isupper()
+        forms = (written,) if acronym else (word, written, word.upper(), written.upper())
+        for form in forms:
             own = self.vocab.get(form, self.surfaces.get(form))
             if own is not None:
                 found[own] = 100
@@ -312,10 +319,11 @@ class Index:
         engine; ups and downs".
         """
         words = [
-            (lem, fold(written), is_acronym(written)) for lem, written in content_words(phrase)
+            (lem, lem.upper(), True) if is_acronym(written) else (lem, fold(written), False)
+            for lem, written in content_words(phrase)
         ]
         if len(words) > 1:
-            joined = "".join(w for _, w, _ in words)
+            joined = "".join(fold(w) for _, w, _ in words)
             compound = bool(_HYPHENATED.search(phrase)) or joined in self.surfaces
             variants = [(words, compound), ([(lemma(joined), joined, False)], False)]
             if compound:  # "start-ups" also as "start-up": split the joined lemma
@@ -609,5 +617,7 @@ def snippet_for(
     for p in sorted({p for occ in occurrences for p in occ}):
         if p < len(toks) and begin <= toks[p][0] and toks[p][1] <= finish:
             marks.append((toks[p][0] + shift, toks[p][1] + shift))
-    surfaces = {word_lemma(w): w for w in (text[slice(*toks[p])] for p in first)}
+    surfaces = {}
+    for written in (text[slice(*toks[p])] for p in first):
+        surfaces[word_lemma(written)] = surfaces[word_lemma(written).upper()] = written
     return prefix + text[begin:finish] + suffix, tuple(marks), surfaces

@@ -303,5 +303,6 @@ def is_acronym(word: str) -> bool:
 def content_words(phrase: str) -> list[tuple[str, str]]:
     """(lemma, written form) of the words of an interest that carry meaning."""
     words = [(word_lemma(m.group()), m.group()) for m in WORD.finditer(phrase)]
-    kept = [w for w in words if w[0] not in STOPWORDS]
+    # "IT security", "US politics": an acronym carries meaning even when "it" does not.
+    kept = [w for w in words if w[0] not in STOPWORDS or is_acronym(w[1])]
     return kept or words

@@ -151,6 +151,21 @@ def test_acronyms_match_exactly_as_words() -> None:
     assert found(ix, "AI") == [1, 4]
 
 
+def test_acronyms_match_only_in_capitals_and_other_words_in_any_case() -> None:
+    ix = index(
+        "It is a security risk, they told us.",
+        "The IT security team met US officials.",
+        ("MARATHON TRAINING TIPS", "Shouted headlines."),
+        "Ai Weiwei opened a show. EVs and APIs.",
+    )
+    assert found(ix, "IT security") == [2]
+    assert found(ix, "US") == [2]
+    assert found(ix, "marathon training") == [3]
+    assert found(ix, "AI") == []
+    assert found(ix, "EV") == found(ix, "EVs") == [4]
+    assert found(ix, "security") == [1, 2]
+
+
 def test_derived_forms_share_a_topic() -> None:
     ix = index("A robot draws blood.", "Russian oil sanctions.", "A bakery in Lyon.")
     assert found(ix, "robotics") == [1]
