@@ -333,9 +333,12 @@ def _eval_module():
     return module
 
 
-def test_fast_index_equals_simple_scan_on_the_labelled_set() -> None:
+@pytest.mark.parametrize("with_corpus", [False, True], ids=["written", "with corpus"])
+def test_fast_index_equals_simple_scan_on_the_labelled_set(with_corpus: bool) -> None:
     ev = _eval_module()
-    data = ev.load(None)
+    if with_corpus and not ev.CORPUS.is_dir():
+        pytest.skip("shared/corpora/webpages is absent")
+    data = ev.load(ev.CORPUS if with_corpus else None)
     fast, simple = Index(data.articles), SimpleIndex(data.articles)
     phrases = {p for c in data.contacts for i in (*c.interests, *c.avoid) for p in i.phrases}
     for phrase in sorted(phrases):
