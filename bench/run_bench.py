@@ -234,6 +234,7 @@ class MemorySampler:
         self.exclude = exclude
         self.peak = 0  # summed RSS: counts pages shared by forked workers once per process
         self.peak_pss = 0  # summed PSS: shared pages split between their processes
+        self.timeline: list[tuple[float, int]] = []  # (perf_counter, PSS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -271,6 +272,7 @@ class MemorySampler:
                 pass
         self.peak = max(self.peak, total)
         self.peak_pss = max(self.peak_pss, pss)
+        self.timeline.append((time.perf_counter(), pss))
         return total
 
     def _run(self) -> None:
@@ -415,6 +417,11 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
         pipeline._get_page = get_page
     wall = time.perf_counter() - t0
     after = server_stats(port)
+    # Which stage needed the memory: fetching (bounded by the in-flight window) or
+    # matching (the window's articles and their index in memory).
+    fetch_end = t0 + report.timings.get("fetch", 0.0)
+    during_fetch = [m for t, m in sampler.timeline if t0 <= t <= fetch_end]
+    after_fetch = [m for t, m in sampler.timeline if fetch_end < t <= t0 + wall]
     return {
         "wall_s": wall,
         "timings": dict(report.timings),
@@ -426,6 +433,8 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
         "articles_considered": digest.articles_considered,
         "suggestions": digest.suggestion_count,
         "peak_rss_mb": sampler.peak / 1e6,
+        "peak_pss_fetch_mb": max(during_fetch, default=0) / 1e6,
+        "peak_pss_match_render_mb": max(after_fetch, default=0) / 1e6,
         # When the last page arrived vs when the last one was extracted: overlap check.
         "pages_fetched_by_s": max(fetched, default=0.0),
         "pages_half_fetched_s": sorted(fetched)[len(fetched) // 2] if fetched else 0.0,
@@ -575,6 +584,10 @@ def report(r: dict) -> None:
         f"  peak memory of the process tree (server excluded): PSS {r['peak_pss_mb']:.0f} MB, "
         f"summed RSS {r['peak_rss_mb']:.0f} MB (target < 400 MB at 10,000); "
         f"ru_maxrss of this process {r['maxrss_self_mb']:.0f} MB"
+    )
+    print(
+        f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching and "
+        f"extracting, {cold['peak_pss_match_render_mb']:.0f} MB while matching and rendering"
     )
     for v in r.get("variants", []):
         first = r["variants"][0]
