@@ -48,6 +48,7 @@ OPENING_TOKENS = 80  # the "lede": hits here show the article is about the topic
 PASSING_PENALTY = 0.2  # one mention deep in a long text: scores a fifth
 LONG_TEXT = 250  # tokens; a single mention deep in a longer text is "in passing"
 COVERAGE_BONUS = 0.2  # per extra interest matched
+CONTEXT_BONUS = 0.1  # per word of their other interests found anywhere (up to 3)
 MIN_FUZZY_LEN = 6  # words of five letters or fewer match exactly
 DERIVED_SIMILARITY = 90  # "robot" for "robotics": the same topic, not the same word
 WINDOW_SLACK = 3  # extra tokens allowed between the words of a phrase
@@ -94,6 +95,8 @@ class ArticleMatch:
     interests: list[InterestMatch] = field(default_factory=list)
     avoided: list[InterestMatch] = field(default_factory=list)  # substantial avoid-topic hits
     mentioned_avoid: list[InterestMatch] = field(default_factory=list)  # passing mentions
+    coverage: float = 1.0  # the multiplier for matching several interests
+    context: tuple[str, ...] = ()  # words of their other interests found in it
 
 
 @dataclass
@@ -183,6 +186,7 @@ class Index:
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
         self._american: dict[str, set[int]] | None = None
+        self._holder_sets: dict[int, set[int]] = {}
         self._hits: dict[str, dict[int, Hit]] = {}
 
     def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
@@ -518,9 +522,24 @@ class Index:
         for interest in contact.interests:
             for index, found in self.match_interest(interest).items():
                 matches.setdefault(index, ArticleMatch(index, 0.0)).interests.append(found)
+        context = self._context_words(contact)
         for match in matches.values():
             total = sum(m.score for m in match.interests)
-            match.score = total * (1 + COVERAGE_BONUS * (len(match.interests) - 1))
+            matched = {m.interest.topic for m in match.interests}
+            hints = {
+                w
+                for topic, words in context.items()
+                if topic not in matched
+                for w in words
+                if match.index in self._holders(w)
+            }
+            # Words of their other interests anywhere in the text hint that the article is
+            # in the sense they mean: Python with "tests" rather than with "snakes".
+            match.context = tuple(sorted(self.words[w] for w in hints))
+            match.coverage = (
+                1 + COVERAGE_BONUS * (len(match.interests) - 1) + CONTEXT_BONUS * min(len(hints), 3)
+            )
+            match.score = total * match.coverage
             match.interests.sort(key=lambda m: m.score, reverse=True)
         for topic in contact.avoid:
             for index, found in self.match_interest(topic).items():
@@ -531,6 +550,25 @@ class Index:
                 else:
                     matches[index].mentioned_avoid.append(found)
         return sorted(matches.values(), key=lambda m: (-m.score, m.index))
+
+    def _context_words(self, contact: Contact) -> dict[str, set[int]]:
+        """Per interest, the ids of its words (any case), to find them anywhere."""
+        out: dict[str, set[int]] = {}
+        for interest in contact.interests:
+            ids: set[int] = set()
+            for phrase in interest.phrases:
+                for lem, _ in content_words(phrase):
+                    for form in (lem, lem.upper()):
+                        if form in self.vocab:
+                            ids.add(self.vocab[form])
+            out[interest.topic] = ids
+        return out
+
+    def _holders(self, word_id: int) -> set[int]:
+        cached = self._holder_sets.get(word_id)
+        if cached is None:
+            cached = self._holder_sets[word_id] = set(self.postings[word_id].tolist())
+        return cached
 
     def is_substantial(self, index: int, hit: Hit) -> bool:
         """Is the article *about* this phrase, rather than mentioning it in passing?

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from curator.match import COVERAGE_BONUS, ArticleMatch, Index, InterestMatch
+from curator.match import ArticleMatch, Index, InterestMatch
 from curator.models import Article, Contact, Reason, Suggestion
 from curator.text import fold
 from curator.urls import canonical_url
@@ -216,10 +216,11 @@ class Explanation:
     detail: str
     score: float
     min_score: float
-    coverage: float  # the multiplier for matching several interests
+    coverage: float  # the multiplier for matching several interests and their words
     interests: tuple[Evidence, ...]
     unmatched: tuple[str, ...]
     avoid: tuple[Evidence, ...]
+    context: tuple[str, ...] = ()
 
     @property
     def suggested(self) -> bool:
@@ -286,10 +287,11 @@ def explain_decision(
         detail,
         match.score,
         min_score,
-        1 + COVERAGE_BONUS * (len(match.interests) - 1),
+        match.coverage,
         interests,
         tuple(i.topic for i in contact.interests if i.topic not in matched),
         avoid,
+        match.context,
     )
 
 
@@ -363,6 +365,10 @@ def format_explanation(e: Explanation) -> str:
             f"Score {e.score:.2f} = ({total}) x coverage {e.coverage:.2f}"
             f"; the minimum is {e.min_score:g}"
         )
+        if e.context:
+            lines.append(
+                f"  (coverage counts words of other interests too: {', '.join(e.context)})"
+            )
         lines.append("Interests found:")
         for i in e.interests:
             lines += _evidence_lines(i, "-")

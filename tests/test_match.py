@@ -220,6 +220,18 @@ def test_weights_aliases_and_coverage() -> None:
     assert matches[1].score > matches[0].score  # two interests covered
 
 
+def test_words_of_other_interests_hint_at_the_sense_meant() -> None:
+    ix = index(
+        ("Pythons spread", "Pythons eat birds. The python hunt removed a python."),
+        ("Python 3.14 is out", "Python is faster. Python maintainers ask you to test it."),
+    )
+    zoe = contact("python", "software testing")
+    snake, language = sorted(ix.match_contact(zoe), key=lambda m: m.index)
+    assert language.context == ("test",) and snake.context == ()
+    assert language.coverage == pytest.approx(1.1)
+    assert language.score > snake.score
+
+
 def test_avoid_only_when_the_article_is_about_it() -> None:
     ix = index(
         ("Doping ban for marathon winner", "The doping test. Marathon training. More doping."),
