@@ -235,6 +235,7 @@ class MemorySampler:
         self.peak = 0  # summed RSS: counts pages shared by forked workers once per process
         self.peak_pss = 0  # summed PSS: shared pages split between their processes
         self.timeline: list[tuple[float, int]] = []  # (perf_counter, PSS)
+        self.main_pss: list[int] = []  # this process alone, at the same moments
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -259,7 +260,7 @@ class MemorySampler:
         return out
 
     def sample(self) -> int:
-        total = pss = 0
+        total = pss = main = 0
         for pid in self._tree(os.getpid()):
             try:
                 with open(f"/proc/{pid}/smaps_rollup") as fh:
@@ -268,11 +269,14 @@ class MemorySampler:
                             total += int(line.split()[1]) * 1024
                         elif line.startswith("Pss:"):
                             pss += int(line.split()[1]) * 1024
+                            if pid == os.getpid():
+                                main = int(line.split()[1]) * 1024
             except OSError:
                 pass
         self.peak = max(self.peak, total)
         self.peak_pss = max(self.peak_pss, pss)
         self.timeline.append((time.perf_counter(), pss))
+        self.main_pss.append(main)
         return total
 
     def _run(self) -> None:
@@ -422,6 +426,13 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
     fetch_end = t0 + report.timings.get("fetch", 0.0)
     during_fetch = [m for t, m in sampler.timeline if t0 <= t <= fetch_end]
     after_fetch = [m for t, m in sampler.timeline if fetch_end < t <= t0 + wall]
+    # About twenty points of the run: (seconds, PSS of the tree, PSS of this process) in MB.
+    points = [
+        (round(t - t0, 1), round(m / 1e6), round(own / 1e6))
+        for (t, m), own in zip(sampler.timeline, sampler.main_pss, strict=True)
+        if t0 <= t <= t0 + wall
+    ]
+    points = points[:: max(1, len(points) // 20)]
     return {
         "wall_s": wall,
         "timings": dict(report.timings),
@@ -435,6 +446,7 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
         "peak_rss_mb": sampler.peak / 1e6,
         "peak_pss_fetch_mb": max(during_fetch, default=0) / 1e6,
         "peak_pss_match_render_mb": max(after_fetch, default=0) / 1e6,
+        "memory_timeline": points,
         # When the last page arrived vs when the last one was extracted: overlap check.
         "pages_fetched_by_s": max(fetched, default=0.0),
         "pages_half_fetched_s": sorted(fetched)[len(fetched) // 2] if fetched else 0.0,
