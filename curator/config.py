@@ -49,6 +49,7 @@ class Settings:
     per_contact: int = 3  # suggestions per person per digest
     min_score: float = 1.0  # below this nothing is suggested
     default_cadence: str = ""  # e.g. "30d"; empty means no reminders by default
+    coverage_weeks: int = 4  # the digest lists interests nothing matched in this many weeks
     max_entries_per_feed: int = 200
     connect_timeout: float = 5.0
     read_timeout: float = 10.0

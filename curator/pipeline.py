@@ -525,6 +525,9 @@ class Digest:
     articles_considered: int = 0
     feeds: int = 0
     fetched: bool = True  # False for `run --no-fetch`: no feed was read, none failed
+    # each contact's interests that nothing matched in the last coverage_weeks (Gap list)
+    coverage_gaps: list = field(default_factory=list)
+    coverage_weeks: int = 4
 
     @property
     def suggestion_count(self) -> int:
@@ -647,6 +650,7 @@ def build_digest(
         ]
     store.replace_suggestions(week, rows)
     cache.keep_only(contacts)
+    gaps = _coverage_gaps(workspace, store, contacts, when, matcher)
     people.sort(
         key=lambda p: (
             not p.overdue,
@@ -662,6 +666,30 @@ def build_digest(
         failures=failures or [],
         articles_considered=cache.article_count,
         feeds=len(load_feeds(workspace)),
+        coverage_gaps=[g for g in gaps if g.missing],
+        coverage_weeks=settings.coverage_weeks,
+    )
+
+
+def _coverage_gaps(
+    workspace: Workspace,
+    store: Store,
+    contacts: list[Contact],
+    when: datetime,
+    matcher: Matcher | None,
+) -> list:
+    """Interests nothing matched lately; the matcher's index serves when its window is the same."""
+    from curator.coverage import recent_gaps
+
+    settings = workspace.settings
+    span = timedelta(weeks=max(1, settings.coverage_weeks))
+    same = matcher is not None and span == settings.window
+    return recent_gaps(
+        store,
+        contacts,
+        when - span,
+        index=matcher.index if same and matcher else None,
+        cache_path=workspace.state_dir / "coverage-cache.json",
     )
 
 

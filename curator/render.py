@@ -257,6 +257,13 @@ def digest_data(digest) -> dict:
             {"kind": f.kind, "feed": f.feed, "url": f.url, "error": f.error}
             for f in digest.failures
         ],
+        "coverage": {
+            "weeks": digest.coverage_weeks,
+            "uncovered": [
+                {"name": g.contact.name, "interests": list(g.missing)}
+                for g in digest.coverage_gaps
+            ],
+        },
     }
 
 

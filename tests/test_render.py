@@ -26,6 +26,7 @@ from conftest import rss
 from curator import __version__, pipeline, render
 from curator.cli import cli
 from curator.config import open_workspace
+from curator.coverage import Gap
 from curator.models import Article, Contact, FeedFailure, Interest, Reason, Suggestion
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -287,6 +288,13 @@ def sample_digest(hostile: bool = False) -> pipeline.Digest:
         failures=failures,
         articles_considered=12,
         feeds=3,
+        coverage_gaps=[
+            Gap(
+                cy,
+                ("<script>alert(10)</script> & *bold* [x](y)" if hostile else "modular synths",),
+                1,
+            )
+        ],
     )
 
 
