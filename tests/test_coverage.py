@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,3 +68,97 @@ def test_gaps_is_pure_and_keeps_the_contacts_order():
         ("B", ("knitting", "chess"), 1),
         ("A", (), 1),
     ]
+
+
+# -- the digest's "Topics no feed covers" section ---------------------------------------
+
+
+def _digest(workspace: Path, *args: str) -> tuple[str, str, dict, str]:
+    """Run curator and return the HTML, Markdown, JSON and text digests it wrote."""
+    result = invoke(workspace, "run", "--format", "text", *args)
+    folder = next((workspace / "output").glob("*-W*"))  # one week's folder
+    return (
+        (folder / "index.html").read_text(encoding="utf-8"),
+        (folder / "digest.md").read_text(encoding="utf-8"),
+        json.loads((folder / "digest.json").read_text(encoding="utf-8")),
+        result.stdout,
+    )
+
+
+def _section(text: str, start: str, end: str) -> str:
+    assert start in text, text
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_digest_lists_the_interests_no_article_matched(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    with (workspace / "contacts.yaml").open("a") as fh:
+        fh.write("  - name: Ivo <Birder>\n    interests: [bird migration, heat pumps]\n")
+    html, md, data, text = _digest(workspace)
+
+    assert data["coverage"] == {
+        "weeks": 4,
+        "uncovered": [{"name": "Ivo <Birder>", "interests": ["bird migration"]}],
+    }
+    section = _section(html, '<section id="coverage"', "</section>")
+    assert '<h2 id="coverage-h">Topics no feed covers</h2>' in section
+    assert "No article in the last 4 weeks matched these interests" in section
+    # escaped, and linked to the person's card; the covered interest is not listed
+    assert ">Ivo &lt;Birder&gt;</a>: bird migration</li>" in section
+    assert "heat pumps" not in section and "Zoe Park" not in section
+    assert '<a href="#coverage">Topics no feed covers <span class="count">1</span></a>' in html
+    md_section = _section(md, "## Topics no feed covers\n", "## Feed health")
+    assert "- Ivo \\<Birder\\>: bird migration\n" in md_section
+    assert "heat pumps" not in md_section
+    assert (
+        "Topics no feed covers (no match in the last 4 weeks):\n- Ivo <Birder>: bird migration\n"
+        in text
+    )
+
+
+def test_digest_coverage_follows_new_interests_and_the_period(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    html, md, data, _ = _digest(workspace)
+    assert data["coverage"]["uncovered"] == []
+    assert "Every interest matched at least one article in the last 4 weeks." in html
+    assert "Every interest matched at least one article in the last 4 weeks.\n" in md
+    assert (workspace / ".curator" / "coverage-cache.json").is_file()
+
+    # a new interest is checked even though no article changed (the cache must not hide it)
+    text = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(
+        text.replace("interests: [marathon training]", "interests: [marathon training, oboe]")
+    )
+    _, _, data, _ = _digest(workspace, "--no-fetch")
+    assert [(g["name"], g["interests"]) for g in data["coverage"]["uncovered"]] == [
+        ("Zack Lee", ["oboe"])
+    ]
+
+    # articles older than the period cover nothing: every interest is listed
+    old = (datetime.now(UTC) - timedelta(weeks=3)).isoformat(timespec="seconds")
+    db = sqlite3.connect(workspace / ".curator" / "curator.db")
+    with db:
+        db.execute("UPDATE articles SET published = ?, fetched_at = ?", (old, old))
+    db.close()
+    (workspace / "curator.yaml").write_text("extract_workers: 1\ncoverage_weeks: 2\n")
+    html, _, data, _ = _digest(workspace, "--no-fetch")
+    assert data["coverage"]["weeks"] == 2
+    assert data["coverage"]["uncovered"][0] == {
+        "name": "Zoe Park",
+        "interests": ["heat pumps", "retrofitting old houses"],
+    }
+    assert "No article in the last 2 weeks matched these interests" in html
+
+
+def test_digest_coverage_reuses_the_matchers_window(http_server: Server, workspace: Path):
+    # coverage_weeks 1 = since 7d: the matcher's own index answers, with the same result
+    make_site(http_server, workspace, {"owls": ("Owls at night", "Owls hunt at night. " * 20)})
+    with (workspace / "contacts.yaml").open("a") as fh:
+        fh.write("  - name: Ivo Birder\n    interests: [bird migration, owls]\n")
+    (workspace / "curator.yaml").write_text("extract_workers: 1\ncoverage_weeks: 1\n")
+    _, _, data, _ = _digest(workspace)
+    assert data["coverage"] == {
+        "weeks": 1,
+        "uncovered": [{"name": "Ivo Birder", "interests": ["bird migration"]}],
+    }
+    assert not (workspace / ".curator" / "coverage-cache.json").exists()
