@@ -77,13 +77,43 @@ class Hit:
         return "title" if self.title_positions else "body"
 
 
-@dataclass
 class InterestMatch:
-    """The best evidence for one of a contact's interests in one article."""
+    """The best evidence for one of a contact's interests in one article.
 
-    interest: Interest
-    hit: Hit
-    score: float
+    The hit (positions, words) is found again only when asked for: matching scores every
+    article holding a phrase, but only the few suggested or explained need their evidence,
+    and keeping every phrase's hits for every article is what made memory grow with each
+    contact matched.
+    """
+
+    __slots__ = ("_article", "_hit", "_index", "interest", "phrase", "score")
+
+    def __init__(
+        self,
+        interest: Interest,
+        hit: Hit | None,
+        score: float,
+        *,
+        phrase: str = "",
+        index: Index | None = None,
+        article: int = -1,
+    ) -> None:
+        self.interest = interest
+        self.score = score
+        self.phrase = hit.phrase if hit is not None else phrase
+        self._hit = hit
+        self._index = index
+        self._article = article
+
+    @property
+    def hit(self) -> Hit:
+        if self._hit is None:
+            assert self._index is not None
+            self._hit = self._index.hit(self.phrase, self._article)
+        return self._hit
+
+    def __repr__(self) -> str:
+        return f"InterestMatch({self.interest.topic!r}, {self.phrase!r}, {self.score:.3f})"
 
 
 @dataclass
@@ -164,6 +194,7 @@ class Index:
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
+        self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
         postings: list[list[int]] = []
         self.docs: list[_Doc] = []
         for i, article in enumerate(self.articles):
@@ -186,25 +217,37 @@ class Index:
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
         self._american: dict[str, set[int]] | None = None
-        self._holder_sets: dict[int, set[int]] = {}
-        self._hits: dict[str, dict[int, Hit]] = {}
+        # Per phrase: the articles holding it, their unweighted scores and whether each is
+        # substantial. Compact arrays, shared by every contact with the phrase.
+        self._scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
-        ids = []
-        surfaces = self.surfaces
-        for written in WORD.findall(text):
-            # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
-            # matches only where it is written as one, never "it", "us" or "ai" in "said".
-            capitals = (len(written) >= 2 and written.isupper()) or (
-                len(written) >= 3 and written[-1] == "s" and written[:-1].isupper()
-            )
-            key = written if capitals else fold(written)
-            word_id = surfaces.get(key)
-            if word_id is None:
-                lem = word_lemma(written)
-                word_id = surfaces[key] = self._id(lem.upper() if capitals else lem, postings)
-            ids.append(word_id)
+        # Most tokens were seen before as written: one dict lookup instead of folding,
+        # the capitals test and lemmatising for every token of the window.
+        seen = self._written
+        words = WORD.findall(text)
+        ids = [seen.get(w, -1) for w in words]
+        if -1 in ids:
+            for k, word_id in enumerate(ids):
+                if word_id == -1:
+                    word_id = seen.get(words[k])
+                    if word_id is None:
+                        word_id = seen[words[k]] = self._new_id(words[k], postings)
+                    ids[k] = word_id
         return ids
+
+    def _new_id(self, written: str, postings: list[list[int]]) -> int:
+        # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
+        # matches only where it is written as one, never "it", "us" or "ai" in "said".
+        capitals = (len(written) >= 2 and written.isupper()) or (
+            len(written) >= 3 and written[-1] == "s" and written[:-1].isupper()
+        )
+        key = written if capitals else fold(written)
+        word_id = self.surfaces.get(key)
+        if word_id is None:
+            lem = word_lemma(written)
+            word_id = self.surfaces[key] = self._id(lem.upper() if capitals else lem, postings)
+        return word_id
 
     def _id(self, word: str, postings: list[list[int]]) -> int:
         word_id = self.vocab.get(word)
@@ -353,24 +396,34 @@ class Index:
                     out.append(([(lemma(head), head, True), (lemma(tail), tail, True)], True))
         return out
 
-    def find(self, phrase: str) -> dict[int, Hit]:
+    def find(self, phrase: str, only: int | None = None) -> dict[int, Hit]:
         """Every article in which the phrase occurs, with where and how closely.
 
         The occurrences of all variants (as written, joined, split) are pooled, so an
         article that writes "start-ups" in the title and "startups" in the text counts both.
+        With ``only``, just that article is searched. Nothing is cached: see ``_scored``.
         """
-        if phrase in self._hits:
-            return self._hits[phrase]
         per_article: dict[int, list[Hit]] = {}
         for variant, adjacent in self._variants(phrase):
-            for index, hit in self._find_variant(phrase, variant, adjacent).items():
+            found = (
+                self._find_variant(phrase, variant, adjacent)
+                if only is None
+                else self._find_variant(phrase, variant, adjacent, only)
+            )
+            for index, hit in found.items():
                 per_article.setdefault(index, []).append(hit)
-        hits = {index: _pool(found) for index, found in per_article.items()}
-        self._hits[phrase] = hits
-        return hits
+        return {index: _pool(found) for index, found in per_article.items()}
+
+    def hit(self, phrase: str, index: int) -> Hit:
+        """How the phrase occurs in one article (which must hold it)."""
+        return self.find(phrase, only=index)[index]
 
     def _find_variant(
-        self, phrase: str, words: list[tuple[str, str, bool]], adjacent: bool
+        self,
+        phrase: str,
+        words: list[tuple[str, str, bool]],
+        adjacent: bool,
+        only: int | None = None,
     ) -> dict[int, Hit]:
         expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
         if not all(expansions):
@@ -382,6 +435,8 @@ class Index:
             docs = holders if docs is None else np.intersect1d(docs, holders, assume_unique=True)
             if not len(docs):
                 return {}
+        if only is not None:
+            docs = docs[docs == only]
         window = 1 if adjacent else len(words) + WINDOW_SLACK
         result: dict[int, Hit] = {}
         for index in docs.tolist():
@@ -504,17 +559,54 @@ class Index:
             "score": idf * saturated * similarity * penalty,
         }
 
-    def match_interest(self, interest: Interest) -> dict[int, InterestMatch]:
-        """The best phrase (topic or alias) of an interest in every article that has one."""
-        best: dict[int, InterestMatch] = {}
-        for phrase in interest.phrases:
+    def _scored(self, phrase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The articles holding a phrase, its unweighted score in each, and whether each
+        is substantially about it: found and scored once per run, whoever asks."""
+        cached = self._scores.get(phrase)
+        if cached is None:
             hits = self.find(phrase)
             df = len(hits)
-            for index, hit in hits.items():
-                score = interest.weight * self.score_hit(index, hit, df)
-                if index not in best or score > best[index].score:
-                    best[index] = InterestMatch(interest, hit, score)
+            cached = self._scores[phrase] = (
+                np.fromiter(hits, dtype=np.int32, count=df),
+                np.fromiter(
+                    (self.score_hit(i, h, df) for i, h in hits.items()), dtype=np.float64, count=df
+                ),
+                np.fromiter(
+                    (self.is_substantial(i, h) for i, h in hits.items()), dtype=bool, count=df
+                ),
+            )
+        return cached
+
+    def df_of(self, phrase: str) -> int:
+        """In how many articles the phrase occurs."""
+        return len(self._scored(phrase)[0])
+
+    def _best(self, interest: Interest) -> dict[int, tuple[float, str, bool]]:
+        """Per article: the best score of the interest's phrases, that phrase, substantial."""
+        best: dict[int, tuple[float, str, bool]] = {}
+        weight = interest.weight
+        for phrase in interest.phrases:
+            indexes, scores, substantial = self._scored(phrase)
+            for index, score, sub in zip(
+                indexes.tolist(), scores.tolist(), substantial.tolist(), strict=True
+            ):
+                score = weight * score
+                old = best.get(index)
+                if old is None or score > old[0]:
+                    best[index] = (score, phrase, sub)
         return best
+
+    def _interest_match(
+        self, interest: Interest, index: int, score: float, phrase: str
+    ) -> InterestMatch:
+        return InterestMatch(interest, None, score, phrase=phrase, index=self, article=index)
+
+    def match_interest(self, interest: Interest) -> dict[int, InterestMatch]:
+        """The best phrase (topic or alias) of an interest in every article that has one."""
+        return {
+            index: self._interest_match(interest, index, score, phrase)
+            for index, (score, phrase, _) in self._best(interest).items()
+        }
 
     def match_contact(self, contact: Contact) -> list[ArticleMatch]:
         """Every article that matches at least one interest, scored, best first."""
@@ -523,6 +615,9 @@ class Index:
             for index, found in self.match_interest(interest).items():
                 matches.setdefault(index, ArticleMatch(index, 0.0)).interests.append(found)
         context = self._context_words(contact)
+        holders = self._holders(
+            {w for words in context.values() for w in words}, np.fromiter(matches, dtype=np.int32)
+        )
         for match in matches.values():
             total = sum(m.score for m in match.interests)
             matched = {m.interest.topic for m in match.interests}
@@ -531,7 +626,7 @@ class Index:
                 for topic, words in context.items()
                 if topic not in matched
                 for w in words
-                if match.index in self._holders(w)
+                if match.index in holders[w]
             }
             # Words of their other interests anywhere in the text hint that the article is
             # in the sense they mean: Python with "tests" rather than with "snakes".
@@ -542,10 +637,11 @@ class Index:
             match.score = total * match.coverage
             match.interests.sort(key=lambda m: m.score, reverse=True)
         for topic in contact.avoid:
-            for index, found in self.match_interest(topic).items():
+            for index, (score, phrase, substantial) in self._best(topic).items():
                 if index not in matches:
                     continue
-                if self.is_substantial(index, found.hit):
+                found = self._interest_match(topic, index, score, phrase)
+                if substantial:
                     matches[index].avoided.append(found)
                 else:
                     matches[index].mentioned_avoid.append(found)
@@ -564,11 +660,18 @@ class Index:
             out[interest.topic] = ids
         return out
 
-    def _holders(self, word_id: int) -> set[int]:
-        cached = self._holder_sets.get(word_id)
-        if cached is None:
-            cached = self._holder_sets[word_id] = set(self.postings[word_id].tolist())
-        return cached
+    def _holders(self, word_ids: set[int], candidates: np.ndarray) -> dict[int, set[int]]:
+        """Per word, which of the candidate articles hold it (sets only as big as the
+        candidates, made per contact: a set of every holder per word grew without bound)."""
+        out: dict[int, set[int]] = {}
+        for word_id in word_ids:
+            postings = self.postings[word_id]
+            if not len(postings) or not len(candidates):
+                out[word_id] = set()
+                continue
+            at = np.minimum(np.searchsorted(postings, candidates), len(postings) - 1)
+            out[word_id] = set(candidates[postings[at] == candidates].tolist())
+        return out
 
     def is_substantial(self, index: int, hit: Hit) -> bool:
         """Is the article *about* this phrase, rather than mentioning it in passing?

@@ -229,7 +229,7 @@ class Explanation:
 
 def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: bool) -> Evidence:
     hit = found.hit
-    parts = index.score_parts(article_index, hit, len(index.find(hit.phrase)))
+    parts = index.score_parts(article_index, hit, index.df_of(hit.phrase))
     return Evidence(
         found.interest.topic,
         found.interest.weight,
