@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import resource
 import statistics
 import sys
 import time
@@ -100,6 +101,12 @@ def make_contacts(
     return contacts
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (from /proc, Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contacts", type=int, default=150)
@@ -118,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     words = {w for c in contacts for i in c.interests for p in i.phrases for w in p.split()}
     settings = Settings()
 
+    rss = {"before": rss_mb()}
     start = time.perf_counter()
     index = Index(articles)
     built = time.perf_counter()
+    rss["index"] = rss_mb()
     groups = story_groups(articles)
     grouped = time.perf_counter()
     suggested = 0
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         suggested += len(suggestions)
     matched = time.perf_counter()
+    rss["matched"] = rss_mb()
 
     tokens = sum(d.length for d in index.docs)
     print(
@@ -145,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"story groups    {grouped - built:7.2f} s")
     print(f"match + select  {matched - grouped:7.2f} s  ({suggested} suggestions)")
     print(f"matching total  {matched - start:7.2f} s")
+    print(
+        f"memory (RSS)    {rss['before']:.0f} MB with the articles, {rss['index']:.0f} MB "
+        f"indexed, {rss['matched']:.0f} MB after matching; peak "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6:.0f} MB"
+    )
     if seconds:
         per_page = statistics.mean(seconds)
         print(
