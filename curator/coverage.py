@@ -47,6 +47,16 @@ def _sha(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _load(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no cache, or a damaged one: check afresh
+    return state if isinstance(state, dict) and isinstance(state.get("witness"), dict) else {}
+
+
 def recent_gaps(
     store: Store,
     contacts: list[Contact],
@@ -57,49 +67,86 @@ def recent_gaps(
 ) -> list[Gap]:
     """Each contact's interests that no article since ``since`` matched, for the digest.
 
-    ``index`` is the matcher's own index when it covers the same window. Otherwise the
-    window's articles must be indexed, which costs as much as the digest's own matching
-    over a longer window, so the answer per interest is remembered in ``cache_path`` and
-    reused while the window's articles and curator's code stay the same: a rerun with
-    nothing new indexes nothing. The file holds hashes of interests only, never a name.
+    Indexing four weeks of articles costs more than the digest's own matching, so the
+    answers are kept in ``cache_path`` and only what changed is checked again. For each
+    covered interest the file keeps its latest-dated matching article (its witness):
+    while that is in the window the interest stays covered, and once it has aged out so
+    has every earlier match, so the interest, like an uncovered one, needs checking only
+    against articles stored since the last check. Those are usually all in ``index`` (the
+    matcher's, over the digest's own window), so a weekly run indexes nothing extra. Only
+    a new interest, a wider window or a new version of curator checks the whole window.
+    The file holds hashes of interests and article ids, never a name.
     """
-    if index is not None:
-        return gaps(index, contacts)
     from curator.digestcache import code_fingerprint
 
-    rows = store.db.execute(
-        "SELECT id, title, length(text) FROM articles "
-        "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
-        (iso(since),),
-    ).fetchall()
-    window = _sha(code_fingerprint(), [tuple(r) for r in rows])
-    known: dict[str, bool] = {}
-    if cache_path is not None:
-        try:
-            saved = json.loads(cache_path.read_text(encoding="utf-8"))
-            if saved.get("window") == window and isinstance(saved.get("covered"), dict):
-                known = saved["covered"]
-        except (OSError, ValueError, AttributeError):
-            pass  # no cache, or a damaged one: compute afresh
-    interests = {_sha(i): i for c in contacts for i in c.interests}
-    todo = [h for h in interests if h not in known]
-    if todo:
-        fresh = Index(store.articles_since(since)) if rows else None
-        for h in todo:
-            known[h] = bool(fresh and fresh.match_interest(interests[h]))
-        if cache_path is not None:
-            # only the current interests: a forgotten person's leave with them
-            keep = {h: known[h] for h in interests}
-            atomic_write(cache_path, json.dumps({"window": window, "covered": keep}))
+    start = iso(since) or ""
+    window = dict(
+        store.db.execute(
+            "SELECT id, COALESCE(published, fetched_at) FROM articles "
+            "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            (start,),
+        ).fetchall()
+    )
+    state = _load(cache_path)
+    if state.get("code") != code_fingerprint() or str(state.get("since", "~")) > start:
+        state = {}  # other matching code, or a wider window: its answers do not carry over
+    upto = int(state.get("upto") or 0)
+    witness: dict = state.get("witness", {})
+    interests = {_sha(i.topic, i.also): i for c in contacts for i in c.interests}
+    known: dict[str, list | None] = {}
+    recheck_new, recheck_all = [], []
+    for h in interests:
+        w = witness.get(h, "unknown")
+        if isinstance(w, list) and len(w) == 2 and w[0] in window:
+            known[h] = w
+        elif w is None or (isinstance(w, list) and len(w) == 2 and str(w[1]) < start):
+            recheck_new.append(h)  # nothing matched up to `upto` that is still in the window
+        else:
+            recheck_all.append(h)  # new interest, or its witness deleted (`compact`)
+    new_ids = {i for i in window if i > upto}
 
-    def covered(interest: Interest) -> bool:
-        return known[_sha(interest)]
+    def covers(idx: Index, ids: set[int]) -> bool:
+        return ids <= {a.id for a in idx.articles}
+
+    full = None
+    if recheck_all and window:
+        full = index if index and covers(index, set(window)) else Index(store.articles_since(since))
+    for h in recheck_all:
+        known[h] = _witness(full, interests[h], window) if full else None
+    if recheck_new and new_ids:
+        if full is None and index is not None and covers(index, new_ids):
+            full = index
+        if full is None:
+            full = Index([a for a in store.articles_since(since) if a.id in new_ids])
+    for h in recheck_new:
+        known[h] = _witness(full, interests[h], window) if full and new_ids else None
+    if cache_path is not None:
+        state = {
+            "code": code_fingerprint(),
+            "since": start,
+            "upto": max([upto, *window]),
+            "witness": known,  # the current interests only: a forgotten person's leave too
+        }
+        atomic_write(cache_path, json.dumps(state, sort_keys=True))
 
     out = []
     for contact in contacts:
-        missing = tuple(i.topic for i in contact.interests if not covered(i))
+        missing = tuple(i.topic for i in contact.interests if known[_sha(i.topic, i.also)] is None)
         out.append(Gap(contact, missing, len(contact.interests) - len(missing)))
     return out
+
+
+def _witness(index: Index, interest: Interest, window: dict[int, str]) -> list | None:
+    """[id, date] of the latest-dated article in the window that matches, or None."""
+    found = [
+        (window[a.id], a.id)
+        for a in (index.articles[i] for i in index.match_interest(interest))
+        if a.id in window
+    ]
+    if not found:
+        return None
+    date, article_id = max(found)
+    return [article_id, date]
 
 
 def format_coverage(articles: int, found: list[Gap], weeks: int) -> str:

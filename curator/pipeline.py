@@ -678,17 +678,15 @@ def _coverage_gaps(
     when: datetime,
     matcher: Matcher | None,
 ) -> list:
-    """Interests nothing matched lately; the matcher's index serves when its window is the same."""
+    """Interests nothing matched lately; the matcher's index covers the newest articles."""
     from curator.coverage import recent_gaps
 
-    settings = workspace.settings
-    span = timedelta(weeks=max(1, settings.coverage_weeks))
-    same = matcher is not None and span == settings.window
+    span = timedelta(weeks=max(1, workspace.settings.coverage_weeks))
     return recent_gaps(
         store,
         contacts,
         when - span,
-        index=matcher.index if same and matcher else None,
+        index=matcher.index if matcher else None,
         cache_path=workspace.state_dir / "coverage-cache.json",
     )
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from conftest import Server
 from test_history import invoke, make_site
 
-from curator.coverage import gaps
+from curator.coverage import gaps, recent_gaps
 from curator.match import Index
 from curator.models import Article, Contact, Interest
+from curator.store import Store
 
 
 def test_coverage_names_the_uncovered_interests(http_server: Server, workspace: Path):
@@ -161,4 +162,57 @@ def test_digest_coverage_reuses_the_matchers_window(http_server: Server, workspa
         "weeks": 1,
         "uncovered": [{"name": "Ivo Birder", "interests": ["bird migration"]}],
     }
-    assert not (workspace / ".curator" / "coverage-cache.json").exists()
+    # the next run checks only what is new: the owls article still covers "owls"
+    invoke(workspace, "dismiss", "ivo", http_server.url("/a/owls.html"))
+    _, _, again, _ = _digest(workspace, "--no-fetch")
+    assert again["coverage"] == data["coverage"]
+
+
+def test_remembered_coverage_agrees_with_a_fresh_check(tmp_path: Path):
+    """The cache checks only what changed; every answer must equal a check from scratch."""
+    start = datetime.now(UTC)
+    people = [
+        Contact("A", (Interest("sourdough baking"), Interest("knitting"))),
+        Contact("B", (Interest("chess openings"),)),
+    ]
+    cache = tmp_path / "coverage.json"
+
+    def add(store: Store, slug: str, title: str, days_ago: int) -> None:
+        store.add_article(
+            url=f"https://e.org/{slug}",
+            link=f"https://e.org/{slug}",
+            title=title,
+            text=f"{title}. " * 10,
+            author="",
+            published=start - timedelta(days=days_ago),
+            feed_id=None,
+            feed_name="E",
+            source="feed",
+        )
+
+    def missing(store: Store, days: int, index: Index | None = None) -> set[str]:
+        since = start - timedelta(days=days)
+        got = recent_gaps(store, people, since, cache_path=cache, index=index)
+        fresh = gaps(Index(store.articles_since(since)), people)
+        assert [(g.contact, g.missing, g.matched) for g in got] == [
+            (g.contact, g.missing, g.matched) for g in fresh
+        ]
+        return {topic for g in got for topic in g.missing}
+
+    with Store(tmp_path / "curator.db") as store:
+        assert missing(store, 28) == {"sourdough baking", "knitting", "chess openings"}
+        add(store, "bread", "Sourdough baking for beginners", 20)
+        assert missing(store, 28) == {"knitting", "chess openings"}
+        add(store, "wool", "Knitting a first jumper", 2)
+        assert missing(store, 28) == {"chess openings"}  # only the new article was checked
+        # the window moves on: the bread article ages out, and with it its interest
+        assert missing(store, 14) == {"sourdough baking", "chess openings"}
+        add(store, "loaf", "Sourdough baking in a cold kitchen", 1)
+        # the new article is found through an index of the newest articles only (the matcher's)
+        newest = Index(store.articles_since(start - timedelta(days=7)))
+        assert missing(store, 14, index=newest) == {"chess openings"}
+        assert missing(store, 14) == {"chess openings"}
+        # a wider window again: everything is checked afresh
+        assert missing(store, 28) == {"chess openings"}
+        people.append(Contact("C", (Interest("knitting"), Interest("bird migration"))))
+        assert missing(store, 28) == {"chess openings", "bird migration"}
