@@ -21,6 +21,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -131,27 +133,33 @@ class ArticleMatch:
 
 @dataclass
 class _Doc:
-    title_sorted: np.ndarray
-    title_order: np.ndarray
-    body_sorted: np.ndarray
-    body_order: np.ndarray
     length: int
-    title_ids: np.ndarray  # in text order, to name the word found at a position
+    title_ids: np.ndarray  # in text order (views into the index's arrays)
     body_ids: np.ndarray
 
 
-def _sorted(ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.asarray(ids, dtype=np.int32)
-    order = np.argsort(arr, kind="stable").astype(np.int32)
-    return arr[order], order
+class _Tokens:
+    """The word ids of every article's title (or body) in one array, with a positional
+    inverted index over it: per word id, where it occurs, as positions into that array,
+    sorted. Eight bytes a token and a handful of arrays in all, instead of several small
+    numpy arrays per article whose overhead and per-call cost dominated phrase search."""
 
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocabulary: int):
+        self.ids = ids
+        self.offsets = offsets  # where each article starts; one extra at the end
+        self.order = np.argsort(ids, kind="stable").astype(np.int32)
+        counts = np.bincount(ids, minlength=vocabulary) if len(ids) else np.zeros(vocabulary)
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
-def _positions(sorted_ids: np.ndarray, order: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    left = np.searchsorted(sorted_ids, ids, "left")
-    right = np.searchsorted(sorted_ids, ids, "right")
-    if len(ids) == 1:
-        return np.sort(order[left[0] : right[0]])
-    return np.sort(np.concatenate([order[a:b] for a, b in zip(left, right, strict=True)]))
+    def doc(self, index: int) -> np.ndarray:
+        return self.ids[self.offsets[index] : self.offsets[index + 1]]
+
+    def positions(self, word_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Articles and in-article positions of any of these words, in article order."""
+        parts = [self.order[self.starts[w] : self.starts[w + 1]] for w in word_ids.tolist()]
+        found = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        docs = np.searchsorted(self.offsets, found, "right") - 1
+        return docs, found - self.offsets[docs]
 
 
 def _disjoint(occurrences: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
@@ -181,6 +189,40 @@ def _pool(hits: list[Hit]) -> Hit:
     )
 
 
+def _occurrences(positions: list[list[int]], window: int, adjacent: bool) -> list[tuple[int, ...]]:
+    """Occurrences of a phrase from the sorted positions of each of its words: anchored on
+    the first word, the others adjacent or the nearest within the window, never reusing a
+    word; each occurrence starts after the previous one ends."""
+    if any(not p for p in positions):
+        return []
+    if len(positions) == 1:
+        return [(p,) for p in positions[0]]
+    found: list[tuple[int, ...]] = []
+    last_end = -1
+    for anchor in positions[0]:
+        if anchor <= last_end:
+            continue
+        chosen = [anchor]
+        for k, others in enumerate(positions[1:], start=1):
+            if adjacent:
+                want = anchor + k
+                at = bisect_left(others, want)
+                if at < len(others) and others[at] == want:
+                    chosen.append(want)
+                    continue
+                break
+            lo = bisect_left(others, anchor - window)
+            hi = bisect_right(others, anchor + window)
+            near = [p for p in others[lo:hi] if p not in chosen]
+            if not near:
+                break
+            chosen.append(min(near, key=lambda p: abs(p - anchor)))
+        if len(chosen) == len(positions):
+            found.append(tuple(sorted(chosen)))
+            last_end = max(chosen)
+    return found
+
+
 def _tightness(occurrence: tuple[int, ...]) -> float:
     """1 for words read together (up to two others between them), LOOSE_WEIGHT otherwise."""
     return 1.0 if occurrence[-1] - occurrence[0] <= len(occurrence) + 1 else LOOSE_WEIGHT
@@ -196,21 +238,31 @@ class Index:
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
         self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
         postings: list[list[int]] = []
-        self.docs: list[_Doc] = []
+        titles, bodies = array("i"), array("i")
+        title_offsets, body_offsets = [0], [0]
         for i, article in enumerate(self.articles):
             title_ids = self._ids(article.title, postings)
             body_ids = self._ids(article.text, postings)
             for word_id in set(title_ids) | set(body_ids):
                 postings[word_id].append(i)
-            self.docs.append(
-                _Doc(
-                    *_sorted(title_ids),
-                    *_sorted(body_ids),
-                    len(body_ids),
-                    np.asarray(title_ids, dtype=np.int32),
-                    np.asarray(body_ids, dtype=np.int32),
-                )
+            titles.extend(title_ids)
+            bodies.extend(body_ids)
+            title_offsets.append(len(titles))
+            body_offsets.append(len(bodies))
+        self.titles = _Tokens(
+            np.frombuffer(titles, dtype=np.int32), np.asarray(title_offsets), len(self.words)
+        )
+        self.bodies = _Tokens(
+            np.frombuffer(bodies, dtype=np.int32), np.asarray(body_offsets), len(self.words)
+        )
+        self.docs = [
+            _Doc(
+                body_offsets[k + 1] - body_offsets[k],
+                self.titles.doc(k),
+                self.bodies.doc(k),
             )
+            for k in range(len(self.articles))
+        ]
         self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
         self.df = np.asarray([len(p) for p in postings], dtype=np.int32)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
@@ -386,7 +438,8 @@ class Index:
         "startups" as "start ups" or "start-ups" (and, from "startup", "start-up")."""
         out = []
         seen = set()
-        for word in {*forms, *(f + "s" for f in forms)}:
+        # sorted: a set's order changes with the hash seed, and so would the words shown
+        for word in sorted({*forms, *(f + "s" for f in forms)}):
             for cut in range(3, len(word) - 1):
                 head, tail = word[:cut], word[cut:]
                 if (head, tail) in seen or head not in self.surfaces:
@@ -438,13 +491,14 @@ class Index:
         if only is not None:
             docs = docs[docs == only]
         window = 1 if adjacent else len(words) + WINDOW_SLACK
+        per_doc = [self._split(self.titles, ids, docs), self._split(self.bodies, ids, docs)]
         result: dict[int, Hit] = {}
-        for index in docs.tolist():
-            doc = self.docs[index]
-            title = self._occurrences(doc.title_sorted, doc.title_order, ids, window, adjacent)
-            body = self._occurrences(doc.body_sorted, doc.body_order, ids, window, adjacent)
+        for k, index in enumerate(docs.tolist()):
+            title = _occurrences([w[k] for w in per_doc[0]], window, adjacent)
+            body = _occurrences([w[k] for w in per_doc[1]], window, adjacent)
             if not title and not body:
                 continue
+            doc = self.docs[index]
             matched = self._matched_words(doc, title, body, words, expansions)
             result[index] = Hit(
                 phrase,
@@ -456,44 +510,16 @@ class Index:
         return result
 
     @staticmethod
-    def _occurrences(
-        sorted_ids: np.ndarray,
-        order: np.ndarray,
-        ids: list[np.ndarray],
-        window: int,
-        adjacent: bool,
-    ) -> list[tuple[int, ...]]:
-        if not len(sorted_ids):
-            return []
-        positions = [_positions(sorted_ids, order, word_ids) for word_ids in ids]
-        if any(not len(p) for p in positions):
-            return []
-        if len(positions) == 1:
-            return [(int(p),) for p in positions[0]]
-        found: list[tuple[int, ...]] = []
-        last_end = -1
-        for anchor in positions[0].tolist():
-            if anchor <= last_end:
-                continue
-            chosen = [anchor]
-            for k, others in enumerate(positions[1:], start=1):
-                if adjacent:
-                    want = anchor + k
-                    ok = np.searchsorted(others, want)
-                    if ok < len(others) and others[ok] == want:
-                        chosen.append(want)
-                        continue
-                    break
-                lo = np.searchsorted(others, anchor - window)
-                hi = np.searchsorted(others, anchor + window, "right")
-                near = [p for p in others[lo:hi].tolist() if p not in chosen]
-                if not near:
-                    break
-                chosen.append(min(near, key=lambda p: abs(p - anchor)))
-            if len(chosen) == len(positions):
-                found.append(tuple(sorted(chosen)))
-                last_end = max(chosen)
-        return found
+    def _split(tokens: _Tokens, ids: list[np.ndarray], docs: np.ndarray) -> list[list[list[int]]]:
+        """Per word of a phrase, per candidate article: its sorted positions there."""
+        out = []
+        for word_ids in ids:
+            holders, positions = tokens.positions(word_ids)
+            lo = np.searchsorted(holders, docs, "left").tolist()
+            hi = np.searchsorted(holders, docs, "right").tolist()
+            flat = positions.tolist()
+            out.append([flat[a:b] for a, b in zip(lo, hi, strict=True)])
+        return out
 
     def _matched_words(
         self,
