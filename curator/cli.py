@@ -620,11 +620,13 @@ def feeds_export(ctx: Context) -> None:
 
 @cli.command()
 @click.option(
-    "--weeks", type=click.IntRange(1, 520), default=4, show_default=True, help="Period to check."
+    "--weeks",
+    type=click.IntRange(1, 520),
+    help="Period to check (default: the coverage_weeks setting, 4).",
 )
 @click.pass_obj
 @_handle_errors
-def coverage(ctx: Context, weeks: int) -> None:
+def coverage(ctx: Context, weeks: int | None) -> None:
     """Each person's interests that no stored article matched lately.
 
     Those topics need a new feed (or a rewording in contacts.yaml).
@@ -635,7 +637,9 @@ def coverage(ctx: Context, weeks: int) -> None:
     """
     from curator import coverage as cov
 
-    articles, gaps = cov.coverage(ctx.workspace(), weeks)
+    workspace = ctx.workspace()
+    weeks = weeks or max(1, workspace.settings.coverage_weeks)  # the digest's section uses the same
+    articles, gaps = cov.coverage(workspace, weeks)
     click.echo(cov.format_coverage(articles, gaps, weeks), nl=False)
 
 

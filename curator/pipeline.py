@@ -667,7 +667,7 @@ def build_digest(
         articles_considered=cache.article_count,
         feeds=len(load_feeds(workspace)),
         coverage_gaps=[g for g in gaps if g.missing],
-        coverage_weeks=settings.coverage_weeks,
+        coverage_weeks=max(1, settings.coverage_weeks),
     )
 
 

@@ -45,6 +45,11 @@ def test_coverage_respects_the_period(http_server: Server, workspace: Path):
     out = invoke(workspace, "coverage", "--weeks", "4").stdout
     assert out.startswith("Checked 3 articles from the last 4 weeks.\n")
     assert "Every interest matched at least one article." in out
+    # the default period is the coverage_weeks setting, shared with the digest
+    (workspace / "curator.yaml").write_text("extract_workers: 1\ncoverage_weeks: 2\n")
+    assert invoke(workspace, "coverage").stdout == (
+        "No articles stored from the last 2 weeks; run `curator fetch` first.\n"
+    )
     bad = invoke(workspace, "coverage", "--weeks", "0", code=2)
     assert "Invalid value for '--weeks'" in bad.stderr
 
