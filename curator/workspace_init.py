@@ -57,6 +57,7 @@ SETTING_HELP = {
     "per_contact": "at most this many suggestions per person per digest",
     "min_score": "nothing scoring below this is suggested (raise it for fewer, surer picks)",
     "default_cadence": "how often you hope to be in touch with people who set no cadence",
+    "coverage_weeks": "the digest lists interests no article matched in this many weeks",
     "max_entries_per_feed": "newest entries taken from one feed",
     "connect_timeout": "seconds to wait for a server to answer",
     "read_timeout": "seconds to wait between bytes",
