@@ -138,6 +138,27 @@ class _Doc:
     body_ids: np.ndarray
 
 
+SORT_CHUNK = 1 << 20  # tokens argsorted at a time when building the positional index
+
+
+def _stable_order(ids: np.ndarray, starts: np.ndarray, vocabulary: int) -> np.ndarray:
+    """``np.argsort(ids, kind="stable")`` as int32, a chunk at a time: a whole-window
+    argsort makes an int64 array of every token, the index's peak memory at 10,000
+    articles. Each chunk's occurrences of a word go after the earlier chunks' ones."""
+    order = np.empty(len(ids), dtype=np.int32)
+    placed = starts[:-1].copy()  # where the next occurrence of each word goes
+    for begin in range(0, len(ids), SORT_CHUNK):
+        chunk = ids[begin : begin + SORT_CHUNK]
+        local = np.argsort(chunk, kind="stable")
+        sorted_ids = chunk[local]
+        counts = np.bincount(chunk, minlength=vocabulary)
+        local_starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rank = np.arange(len(chunk)) - local_starts[sorted_ids]
+        order[placed[sorted_ids] + rank] = local + begin
+        placed += counts
+    return order
+
+
 class _Tokens:
     """The word ids of every article's title (or body) in one array, with a positional
     inverted index over it: per word id, where it occurs, as positions into that array,
@@ -147,9 +168,9 @@ class _Tokens:
     def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocabulary: int):
         self.ids = ids
         self.offsets = offsets  # where each article starts; one extra at the end
-        self.order = np.argsort(ids, kind="stable").astype(np.int32)
         counts = np.bincount(ids, minlength=vocabulary) if len(ids) else np.zeros(vocabulary)
         self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.order = _stable_order(ids, self.starts, vocabulary)
 
     def doc(self, index: int) -> np.ndarray:
         return self.ids[self.offsets[index] : self.offsets[index + 1]]
