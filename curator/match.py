@@ -159,6 +159,27 @@ def _stable_order(ids: np.ndarray, starts: np.ndarray, vocabulary: int) -> np.nd
     return order
 
 
+class _Postings:
+    """Per word id, the sorted indexes of the articles holding it: one array for all words
+    (a Python list and a numpy array per word cost more than the ids themselves)."""
+
+    def __init__(self, pairs: np.ndarray, offsets: np.ndarray, vocabulary: int):
+        counts = np.bincount(pairs, minlength=vocabulary) if len(pairs) else np.zeros(vocabulary)
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        order = _stable_order(pairs, self.starts, vocabulary)
+        # the pairs were added article by article, so a stable sort keeps articles in order
+        self.docs = np.empty(len(pairs), dtype=np.int32)
+        for begin in range(0, len(order), SORT_CHUNK):
+            chunk = order[begin : begin + SORT_CHUNK]
+            self.docs[begin : begin + len(chunk)] = np.searchsorted(offsets, chunk, "right") - 1
+
+    def __getitem__(self, word_id: int) -> np.ndarray:
+        return self.docs[self.starts[word_id] : self.starts[word_id + 1]]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
 class _Tokens:
     """The word ids of every article's title (or body) in one array, with a positional
     inverted index over it: per word id, where it occurs, as positions into that array,
@@ -260,12 +281,16 @@ class Index:
         self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
         postings: list[list[int]] = []
         titles, bodies = array("i"), array("i")
+        # (word, article) pairs, article by article: the postings, sorted by word later.
+        pairs, pair_offsets = array("i"), [0]
         title_offsets, body_offsets = [0], [0]
-        for i, article in enumerate(self.articles):
+        for article in self.articles:
             title_ids = self._ids(article.title, postings)
             body_ids = self._ids(article.text, postings)
-            for word_id in set(title_ids) | set(body_ids):
-                postings[word_id].append(i)
+            distinct = set(title_ids)
+            distinct.update(body_ids)
+            pairs.extend(distinct)
+            pair_offsets.append(len(pairs))
             titles.extend(title_ids)
             bodies.extend(body_ids)
             title_offsets.append(len(titles))
@@ -284,8 +309,10 @@ class Index:
             )
             for k in range(len(self.articles))
         ]
-        self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
-        self.df = np.asarray([len(p) for p in postings], dtype=np.int32)
+        self.postings = _Postings(
+            np.frombuffer(pairs, dtype=np.int32), np.asarray(pair_offsets), len(self.words)
+        )
+        self.df = np.diff(self.postings.starts).astype(np.int32)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
