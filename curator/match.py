@@ -138,6 +138,7 @@ class _Doc:
     body_ids: np.ndarray
 
 
+FEW_DOCS = 8  # phrase search in this many articles or fewer scans their tokens directly
 SORT_CHUNK = 1 << 20  # tokens argsorted at a time when building the positional index
 
 
@@ -561,6 +562,12 @@ class Index:
     def _split(tokens: _Tokens, ids: list[np.ndarray], docs: np.ndarray) -> list[list[list[int]]]:
         """Per word of a phrase, per candidate article: its sorted positions there."""
         out = []
+        if len(docs) <= FEW_DOCS:  # one hit's evidence: read those articles, not the index
+            for word_ids in ids:
+                out.append(
+                    [np.flatnonzero(np.isin(tokens.doc(d), word_ids)).tolist() for d in docs]
+                )
+            return out
         for word_ids in ids:
             holders, positions = tokens.positions(word_ids)
             lo = np.searchsorted(holders, docs, "left").tolist()
