@@ -390,7 +390,10 @@ def hostile_workspace(server: HostileServer, root: Path) -> dict[str, str]:
     return expected
 
 
-LAUGHS = b"""<?xml version="1.0"?>
+def laughs(title: str, link: str) -> bytes:
+    """A billion-laughs feed: nine levels of entities that expand to 10**9 "lol"s."""
+    return (
+        b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
  <!ENTITY lol "lol">
  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -402,9 +405,17 @@ LAUGHS = b"""<?xml version="1.0"?>
  <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
  <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
 ]>
-<rss version="2.0"><channel><title>Laughs</title>
-<item><title>Laughs &lol9;</title><link>/a/laughs.html</link>
+<rss version="2.0"><channel><title>"""
+        + title.encode()
+        + b"""</title>
+<item><title>Laughs &lol9;</title><link>"""
+        + link.encode()
+        + b"""</link>
 <description>Body &lol9;</description></item></channel></rss>"""
+    )
+
+
+LAUGHS = laughs("Laughs", "/a/laughs.html")
 
 
 if __name__ == "__main__":  # python tests/adversarial.py WORKSPACE [SECONDS]
