@@ -197,12 +197,134 @@ class _Tokens:
     def doc(self, index: int) -> np.ndarray:
         return self.ids[self.offsets[index] : self.offsets[index + 1]]
 
+    def where(self, word_ids: np.ndarray) -> np.ndarray:
+        """Positions in the whole array of any of these words, sorted."""
+        parts = [self.order[self.starts[w] : self.starts[w + 1]] for w in word_ids.tolist()]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        found = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        return found.astype(np.int64)
+
+    def doc_of(self, positions: np.ndarray) -> np.ndarray:
+        """The article each position of the whole array belongs to."""
+        return np.searchsorted(self.offsets, positions, "right") - 1
+
     def positions(self, word_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Articles and in-article positions of any of these words, in article order."""
         parts = [self.order[self.starts[w] : self.starts[w + 1]] for w in word_ids.tolist()]
         found = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         docs = np.searchsorted(self.offsets, found, "right") - 1
         return docs, found - self.offsets[docs]
+
+
+_NOWHERE = 1 << 40  # the first body position of an article with none
+# (similarity / 100) ** 2 for each similarity, computed as score_parts computes it
+_SQUARED = np.array([(s / 100) ** 2 for s in range(101)])
+
+
+@dataclass
+class _Occurrences:
+    """Occurrences of one form of a phrase in titles or bodies, in text order: article,
+    first position in it, weight (1 read together, LOOSE_WEIGHT apart) and similarity."""
+
+    docs: np.ndarray
+    first: np.ndarray
+    weight: np.ndarray
+    similarity: np.ndarray
+
+
+@dataclass
+class _Stats:
+    """Per article holding a form of a phrase: what ``score_parts`` reads off its Hit."""
+
+    docs: np.ndarray
+    title_weight: np.ndarray
+    title_count: np.ndarray
+    body_weight: np.ndarray
+    body_count: np.ndarray
+    first_body: np.ndarray
+    similarity: np.ndarray  # at the first occurrence: in the title if any, else the body
+
+    @classmethod
+    def empty(cls) -> _Stats:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none, none, none, none, none)
+
+    @classmethod
+    def combine(cls, title: _Occurrences, body: _Occurrences) -> _Stats:
+        docs = np.union1d(title.docs, body.docs)
+        n = len(docs)
+        at_title = np.searchsorted(docs, title.docs)
+        at_body = np.searchsorted(docs, body.docs)
+        similarity = np.zeros(n, dtype=np.int64)
+        first_body = np.full(n, _NOWHERE, dtype=np.int64)
+        if len(at_body):
+            held, start = np.unique(at_body, return_index=True)
+            similarity[held] = body.similarity[start]
+            first_body[held] = np.minimum.reduceat(body.first, start)
+        if len(at_title):
+            held, start = np.unique(at_title, return_index=True)
+            similarity[held] = title.similarity[start]
+        return cls(
+            docs,
+            np.bincount(at_title, weights=title.weight, minlength=n),
+            np.bincount(at_title, minlength=n),
+            np.bincount(at_body, weights=body.weight, minlength=n),
+            np.bincount(at_body, minlength=n),
+            first_body,
+            similarity,
+        )
+
+
+def _occurrences_of(
+    tokens: _Tokens, words: list[tuple[np.ndarray, np.ndarray]], window: int, adjacent: bool
+) -> _Occurrences:
+    """``_occurrences`` over every article at once, for one or two words whose ids (sorted,
+    with their similarities) do not overlap: the same occurrences, found with arrays."""
+    (ids, sims), rest = words[0], words[1:]
+    anchors = tokens.where(ids)
+    docs = tokens.doc_of(anchors)
+    similarity = sims[np.searchsorted(ids, tokens.ids[anchors])]
+    if not rest:
+        weight = np.ones(len(anchors))
+        return _Occurrences(docs, anchors - tokens.offsets[docs], weight, similarity)
+    other_ids, other_sims = rest[0]
+    others = tokens.where(other_ids)
+    ends = tokens.offsets[docs + 1]  # where each anchor's article ends
+    starts = tokens.offsets[docs]
+    if adjacent:
+        partner = anchors + 1
+        at = np.minimum(np.searchsorted(others, partner), max(len(others) - 1, 0))
+        valid = (partner < ends) & (others[at] == partner) if len(others) else partner < 0
+    else:
+        # the nearest of the other word's positions within the window, in the same
+        # article; the one before the anchor when two are as near (as ``min`` picks)
+        at = np.searchsorted(others, anchors)
+        before = others[np.maximum(at - 1, 0)] if len(others) else anchors
+        after = others[np.minimum(at, len(others) - 1)] if len(others) else anchors
+        ok_before = (at > 0) & (before >= starts) & (anchors - before <= window)
+        ok_after = (at < len(others)) & (after < ends) & (after - anchors <= window)
+        take_before = ok_before & (~ok_after | (anchors - before <= after - anchors))
+        partner = np.where(take_before, before, after)
+        valid = ok_before | ok_after
+    anchors, partner, docs = anchors[valid], partner[valid], docs[valid]
+    similarity = np.minimum(
+        similarity[valid], other_sims[np.searchsorted(other_ids, tokens.ids[partner])]
+    )
+    low, high = np.minimum(anchors, partner), np.maximum(anchors, partner)
+    if len(anchors) > 1 and not np.all(anchors[1:] > high[:-1]):
+        # an anchor inside the previous occurrence starts none: drop it, in order
+        keep = np.zeros(len(anchors), dtype=bool)
+        last = -1
+        for k, (anchor, end) in enumerate(zip(anchors.tolist(), high.tolist(), strict=True)):
+            if anchor > last:
+                keep[k] = True
+                last = end
+        anchors, low, high, docs, similarity = (
+            a[keep] for a in (anchors, low, high, docs, similarity)
+        )
+    weight = np.where(high - low <= len(words) + 1, 1.0, LOOSE_WEIGHT)
+    return _Occurrences(docs, low - tokens.offsets[docs], weight, similarity)
 
 
 def _disjoint(occurrences: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
@@ -314,6 +436,7 @@ class Index:
             np.frombuffer(pairs, dtype=np.int32), np.asarray(pair_offsets), len(self.words)
         )
         self.df = np.diff(self.postings.starts).astype(np.int32)
+        self.lengths = np.diff(np.asarray(body_offsets))
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
@@ -642,21 +765,96 @@ class Index:
 
     def _scored(self, phrase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The articles holding a phrase, its unweighted score in each, and whether each
-        is substantially about it: found and scored once per run, whoever asks."""
+        is substantially about it: found and scored once per run, whoever asks.
+
+        Scored from arrays of occurrences (see ``_variant_stats``), the same figures
+        ``score_hit`` and ``is_substantial`` give from each article's Hit; the few
+        articles where two forms of the phrase both occur, and phrases the arrays do not
+        cover (three words or more), take the Hit route."""
         cached = self._scores.get(phrase)
-        if cached is None:
-            hits = self.find(phrase)
-            df = len(hits)
-            cached = self._scores[phrase] = (
-                np.fromiter(hits, dtype=np.int32, count=df),
-                np.fromiter(
-                    (self.score_hit(i, h, df) for i, h in hits.items()), dtype=np.float64, count=df
-                ),
-                np.fromiter(
-                    (self.is_substantial(i, h) for i, h in hits.items()), dtype=bool, count=df
-                ),
-            )
+        if cached is not None:
+            return cached
+        stats = []
+        for variant, adjacent in self._variants(phrase):
+            found = self._variant_stats(variant, adjacent)
+            if found is None:
+                cached = self._scores[phrase] = self._scored_by_hits(phrase)
+                return cached
+            if len(found.docs):
+                stats.append(found)
+        if not stats:
+            empty = np.zeros(0, dtype=np.int32)
+            cached = self._scores[phrase] = (empty, np.zeros(0), np.zeros(0, dtype=bool))
+            return cached
+        every = np.concatenate([s.docs for s in stats])
+        docs, counts = np.unique(every, return_counts=True)
+        df = len(docs)
+        scores = np.empty(df)
+        substantial = np.empty(df, dtype=bool)
+        idf = self.idf(df)
+        for found in stats:
+            alone = counts[np.searchsorted(docs, found.docs)] == 1
+            at = np.searchsorted(docs, found.docs[alone])
+            scores[at], substantial[at] = self._score_stats(found, alone, idf)
+        for k in np.flatnonzero(counts > 1).tolist():  # several forms in one article: pool
+            index = int(docs[k])
+            hit = self.hit(phrase, index)
+            scores[k] = self.score_hit(index, hit, df)
+            substantial[k] = self.is_substantial(index, hit)
+        cached = self._scores[phrase] = (docs.astype(np.int32), scores, substantial)
         return cached
+
+    def _scored_by_hits(self, phrase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_scored`` through each article's Hit: the reference the arrays must equal."""
+        hits = self.find(phrase)
+        df = len(hits)
+        order = sorted(hits)
+        return (
+            np.fromiter(order, dtype=np.int32, count=df),
+            np.fromiter((self.score_hit(i, hits[i], df) for i in order), np.float64, count=df),
+            np.fromiter((self.is_substantial(i, hits[i]) for i in order), bool, count=df),
+        )
+
+    def _score_stats(self, found: _Stats, keep: np.ndarray, idf: float) -> tuple:
+        """``score_parts`` and ``is_substantial`` over arrays, same operations in the same
+        order, so each score is the very float the Hit route gives."""
+        docs = found.docs[keep]
+        title, body = found.title_weight[keep], found.body_weight[keep]
+        title_n, body_n = found.title_count[keep], found.body_count[keep]
+        first = found.first_body[keep]
+        lengths = self.lengths[docs]
+        opening = first < OPENING_TOKENS
+        tf = body + TITLE_WEIGHT * title + opening
+        norm = K1 * (1 - B + B * lengths / max(self.avg_length, 1))
+        saturated = tf * (K1 + 1) / (tf + norm)
+        similarity = _SQUARED[found.similarity[keep]]
+        passing = (title_n == 0) & (body_n == 1) & ~opening & (lengths > LONG_TEXT)
+        penalty = np.where(passing, PASSING_PENALTY, 1.0)
+        scores = idf * saturated * similarity * penalty
+        substantial = (title_n > 0) | (body_n >= 3)
+        two = (title_n == 0) & (body_n == 2)
+        substantial |= two & (opening | (body_n / np.maximum(lengths, 1) > 0.01))
+        return scores, substantial
+
+    def _variant_stats(self, words: list[tuple[str, str, bool]], adjacent: bool) -> _Stats | None:
+        """Per article holding one form of a phrase: its occurrences in title and body,
+        counted and weighted as ``score_parts`` counts a Hit's. None for what only the Hit
+        route handles: three words or more, or two words one token could stand for."""
+        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
+        if not all(expansions):
+            return _Stats.empty()
+        if len(words) > 2:
+            return None
+        ids = [np.array(sorted(e), dtype=np.int32) for e in expansions]
+        if len(ids) == 2 and len(np.intersect1d(ids[0], ids[1])):
+            return None
+        lookup = [
+            (i, np.array([e[w] for w in i.tolist()], dtype=np.int64))
+            for i, e in zip(ids, expansions, strict=True)
+        ]
+        window = 1 if adjacent else len(words) + WINDOW_SLACK
+        parts = [_occurrences_of(t, lookup, window, adjacent) for t in (self.titles, self.bodies)]
+        return _Stats.combine(*parts)
 
     def df_of(self, phrase: str) -> int:
         """In how many articles the phrase occurs."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from curator.match import Hit, Index, snippet_for
 from curator.models import Article, Contact, Interest
@@ -292,13 +294,18 @@ class SimpleIndex(Index):
         ]
         assert len(self.words) == len(scratch), "no new words on a second pass"
 
-    def _find_variant(self, phrase, words, adjacent):  # type: ignore[no-untyped-def]
+    def _scored(self, phrase):  # type: ignore[no-untyped-def]
+        return self._scored_by_hits(phrase)  # each article's Hit from the scan above
+
+    def _find_variant(self, phrase, words, adjacent, only=None):  # type: ignore[no-untyped-def]
         expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
         if not all(expansions):
             return {}
         window = 1 if adjacent else len(words) + 3
         result = {}
         for index, (title_ids, body_ids) in enumerate(self.sequences):
+            if only is not None and index != only:
+                continue
             title = self._scan(title_ids, expansions, window, adjacent)
             body = self._scan(body_ids, expansions, window, adjacent)
             if title or body:
@@ -360,3 +367,48 @@ def test_fast_index_equals_simple_scan_on_the_labelled_set(with_corpus: bool) ->
         b = [(m.index, round(m.score, 9)) for m in simple.match_contact(c)]
         assert a == b, c.name
     assert np.all(fast.df >= 1)
+
+
+# Few distinct words, so phrases occur often, next to each other, across article
+# boundaries and inside each other's windows: the cases the array scoring must get right.
+_WORDS = ["data", "science", "open", "source", "start", "ups", "startups", "run", "running"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_WORDS), max_size=4),
+            st.lists(st.sampled_from([*_WORDS, "filler", "the"]), max_size=60),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(
+        [
+            "data",
+            "data science",
+            "open source",
+            "start ups",
+            "startups",
+            "running data",
+            "source open",
+            "data data",
+            "science data open",
+        ]
+    ),
+)
+# equally near on both sides: the earlier word is taken, so the next "data" starts another
+@example([([], ["science", "filler", "data", "data", "science"])], "data science")
+@example([(["data"], ["science"]), (["science"], ["data"])], "data science")  # no crossing
+def test_array_scoring_equals_scoring_each_hit(docs: list, phrase: str) -> None:
+    articles = [
+        Article(id=k, url=f"https://example.org/{k}", title=" ".join(t), text=" ".join(b))
+        for k, (t, b) in enumerate(docs)
+    ]
+    index = Index(articles)
+    fast, slow = index._scored(phrase), index._scored_by_hits(phrase)
+    order = np.argsort(fast[0])
+    assert fast[0][order].tolist() == slow[0].tolist()
+    assert fast[1][order].tolist() == slow[1].tolist()  # the very same floats
+    assert fast[2][order].tolist() == slow[2].tolist()
