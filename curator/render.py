@@ -260,8 +260,7 @@ def digest_data(digest) -> dict:
         "coverage": {
             "weeks": digest.coverage_weeks,
             "uncovered": [
-                {"name": g.contact.name, "interests": list(g.missing)}
-                for g in digest.coverage_gaps
+                {"name": g.contact.name, "interests": list(g.missing)} for g in digest.coverage_gaps
             ],
         },
     }
