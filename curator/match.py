@@ -25,6 +25,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -129,6 +130,115 @@ class ArticleMatch:
     mentioned_avoid: list[InterestMatch] = field(default_factory=list)  # passing mentions
     coverage: float = 1.0  # the multiplier for matching several interests
     context: tuple[str, ...] = ()  # words of their other interests found in it
+
+
+_SPREAD_POWERS: dict[float, list[float]] = {}
+
+
+class ContactMatches(Sequence[ArticleMatch]):
+    """One contact's matching articles, best first (score, then article order).
+
+    Scored with arrays over the whole window (the same floats, summed in the same order,
+    as one ArticleMatch at a time would give); an ArticleMatch with its per-interest
+    evidence is made only for the articles someone looks at: the few suggested, or one
+    explained. Most of a person's matches are never more than a number in these arrays.
+    """
+
+    def __init__(self, index: Index, contact: Contact) -> None:
+        self.index = index
+        self.contact = contact
+        n = len(index.articles)
+        interests = contact.interests
+        dense = [index._best_dense(i) for i in interests]
+        self._dense = dense
+        found = [d[0] > -np.inf for d in dense]
+        total = np.zeros(n)
+        count = np.zeros(n, dtype=np.int64)
+        for (best, _, _), has in zip(dense, found, strict=True):
+            total = total + np.where(has, best, 0.0)
+            count += has
+        matched = count > 0
+        # Words of their other interests anywhere in the text hint that the article is
+        # in the sense they mean: Python with "tests" rather than with "snakes".
+        context = index._context_words(contact)
+        topic_found: dict[str, np.ndarray] = {}
+        for interest, has in zip(interests, found, strict=True):
+            topic_found[interest.topic] = topic_found.get(interest.topic, has) | has
+        wanted: dict[int, np.ndarray] = {}  # word -> articles where a topic lacking it wants it
+        for topic, words in context.items():
+            for w in words:
+                wanted[w] = wanted.get(w, np.zeros(n, dtype=bool)) | ~topic_found[topic]
+        self._hints = {w: index.holds(w) & need for w, need in wanted.items()}
+        hints = np.zeros(n, dtype=np.int64)
+        for held in self._hints.values():
+            hints += held
+        coverage = 1 + COVERAGE_BONUS * (count - 1) + CONTEXT_BONUS * np.minimum(hints, 3)
+        score = total * coverage
+        self._avoid = [index._best_dense(topic) for topic in contact.avoid]
+        avoided = np.zeros(n, dtype=bool)
+        for best, _, substantial in self._avoid:
+            avoided |= (best > -np.inf) & substantial
+        held = np.flatnonzero(matched)
+        order = np.lexsort((held, -score[held]))
+        self.indexes = held[order]  # article indexes, best first
+        self.scores = score[self.indexes]
+        self.avoided = avoided[self.indexes]  # substantially about an avoid topic
+        self._coverage = coverage
+        # the interest that scores highest in each article (the first listed on a tie)
+        self.leads = (
+            np.argmax(np.stack([d[0][self.indexes] for d in dense]), axis=0)
+            if interests
+            else np.zeros(0, dtype=np.int64)
+        )
+        self._made: dict[int, ArticleMatch] = {}
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    @overload
+    def __getitem__(self, k: int) -> ArticleMatch: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[ArticleMatch]: ...
+    def __getitem__(self, k: int | slice) -> ArticleMatch | list[ArticleMatch]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return self.article_match(int(self.indexes[k]))
+
+    def article_match(self, article: int) -> ArticleMatch:
+        """The full evidence for one matching article (made once, then kept)."""
+        made = self._made.get(article)
+        if made is not None:
+            return made
+        index = self.index
+        interests = [
+            index._interest_match(i, article, float(best[article]), i.phrases[phrase_of[article]])
+            for i, (best, phrase_of, _) in zip(self.contact.interests, self._dense, strict=True)
+            if best[article] > -np.inf
+        ]
+        interests.sort(key=lambda m: m.score, reverse=True)
+        match = ArticleMatch(article, float(self._score_of(article)), interests)
+        match.coverage = float(self._coverage[article])
+        match.context = tuple(
+            sorted(index.words[w] for w, held in self._hints.items() if held[article])
+        )
+        for topic, (best, phrase_of, substantial) in zip(
+            self.contact.avoid, self._avoid, strict=True
+        ):
+            if best[article] > -np.inf:
+                found = index._interest_match(
+                    topic, article, float(best[article]), topic.phrases[phrase_of[article]]
+                )
+                (match.avoided if substantial[article] else match.mentioned_avoid).append(found)
+        self._made[article] = match
+        return match
+
+    def _score_of(self, article: int) -> float:
+        at = np.flatnonzero(self.indexes == article)
+        return float(self.scores[at[0]])
+
+    def lead_topic(self, k: int) -> str:
+        """The topic of the best-scoring interest in the k-th match."""
+        return self.contact.interests[int(self.leads[k])].topic
 
 
 @dataclass
@@ -887,44 +997,24 @@ class Index:
             for index, (score, phrase, _) in self._best(interest).items()
         }
 
-    def match_contact(self, contact: Contact) -> list[ArticleMatch]:
+    def _best_dense(self, interest: Interest) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_best`` as arrays over all articles: score (-inf where no phrase occurs), which
+        phrase gave it, and whether the article is substantially about that phrase."""
+        n = len(self.articles)
+        best = np.full(n, -np.inf)
+        phrase_of = np.zeros(n, dtype=np.int32)
+        substantial = np.zeros(n, dtype=bool)
+        for k, phrase in enumerate(interest.phrases):
+            indexes, scores, sub = self._scored(phrase)
+            scores = interest.weight * scores
+            better = scores > best[indexes]  # a later phrase must beat, not equal, an earlier
+            at = indexes[better]
+            best[at], phrase_of[at], substantial[at] = scores[better], k, sub[better]
+        return best, phrase_of, substantial
+
+    def match_contact(self, contact: Contact) -> ContactMatches:
         """Every article that matches at least one interest, scored, best first."""
-        matches: dict[int, ArticleMatch] = {}
-        for interest in contact.interests:
-            for index, found in self.match_interest(interest).items():
-                matches.setdefault(index, ArticleMatch(index, 0.0)).interests.append(found)
-        context = self._context_words(contact)
-        holders = self._holders(
-            {w for words in context.values() for w in words}, np.fromiter(matches, dtype=np.int32)
-        )
-        for match in matches.values():
-            total = sum(m.score for m in match.interests)
-            matched = {m.interest.topic for m in match.interests}
-            hints = {
-                w
-                for topic, words in context.items()
-                if topic not in matched
-                for w in words
-                if match.index in holders[w]
-            }
-            # Words of their other interests anywhere in the text hint that the article is
-            # in the sense they mean: Python with "tests" rather than with "snakes".
-            match.context = tuple(sorted(self.words[w] for w in hints))
-            match.coverage = (
-                1 + COVERAGE_BONUS * (len(match.interests) - 1) + CONTEXT_BONUS * min(len(hints), 3)
-            )
-            match.score = total * match.coverage
-            match.interests.sort(key=lambda m: m.score, reverse=True)
-        for topic in contact.avoid:
-            for index, (score, phrase, substantial) in self._best(topic).items():
-                if index not in matches:
-                    continue
-                found = self._interest_match(topic, index, score, phrase)
-                if substantial:
-                    matches[index].avoided.append(found)
-                else:
-                    matches[index].mentioned_avoid.append(found)
-        return sorted(matches.values(), key=lambda m: (-m.score, m.index))
+        return ContactMatches(self, contact)
 
     def _context_words(self, contact: Contact) -> dict[str, set[int]]:
         """Per interest, the ids of its words (any case), to find them anywhere."""
@@ -939,17 +1029,10 @@ class Index:
             out[interest.topic] = ids
         return out
 
-    def _holders(self, word_ids: set[int], candidates: np.ndarray) -> dict[int, set[int]]:
-        """Per word, which of the candidate articles hold it (sets only as big as the
-        candidates, made per contact: a set of every holder per word grew without bound)."""
-        out: dict[int, set[int]] = {}
-        for word_id in word_ids:
-            postings = self.postings[word_id]
-            if not len(postings) or not len(candidates):
-                out[word_id] = set()
-                continue
-            at = np.minimum(np.searchsorted(postings, candidates), len(postings) - 1)
-            out[word_id] = set(candidates[postings[at] == candidates].tolist())
+    def holds(self, word_id: int) -> np.ndarray:
+        """Per article, whether it holds the word (title or body)."""
+        out = np.zeros(len(self.articles), dtype=bool)
+        out[self.postings[word_id]] = True
         return out
 
     def is_substantial(self, index: int, hit: Hit) -> bool:

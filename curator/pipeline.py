@@ -581,8 +581,9 @@ class Matcher:
         return out
 
     def decide(
-        self, contact: Contact, per_contact: int, min_score: float
+        self, contact: Contact, per_contact: int, min_score: float, *, explain: bool = False
     ) -> tuple[list[Suggestion], list[Decision]]:
+        """The contact's suggestions; with ``explain``, a decision for every candidate."""
         matches = self.index.match_contact(contact)
         return select(
             self.index,
@@ -592,6 +593,7 @@ class Matcher:
             min_score=min_score,
             excluded=self.excluded(contact),
             groups=self.groups,
+            explain=explain,
         )
 
 
@@ -766,7 +768,9 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
             )
         since = now() - settings.window
         matcher = Matcher.build(store, since, iso_week(now()), include=article)
-        _, decisions = matcher.decide(contact, settings.per_contact, settings.min_score)
+        _, decisions = matcher.decide(
+            contact, settings.per_contact, settings.min_score, explain=True
+        )
     position = next(i for i, a in enumerate(matcher.index.articles) if a.id == article.id)
     result = explain_decision(
         matcher.index, contact, position, decisions, min_score=settings.min_score

@@ -13,9 +13,10 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from curator.match import ArticleMatch, Index, InterestMatch
+from curator.match import ArticleMatch, ContactMatches, Index, InterestMatch
 from curator.models import Article, Contact, Reason, Suggestion
 from curator.text import fold
 from curator.urls import canonical_url
@@ -110,102 +111,85 @@ def same_story(a: Article, title: str, url: str) -> bool:
 def select(
     index: Index,
     contact: Contact,
-    matches: Sequence[ArticleMatch],
+    matches: ContactMatches,
     *,
     per_contact: int = 3,
     min_score: float = 1.0,
     excluded: dict[int, tuple[str, str]] | None = None,
     groups: Sequence[int] | None = None,
+    explain: bool = True,
 ) -> tuple[list[Suggestion], list[Decision]]:
     """Pick at most ``per_contact`` suggestions; explain every candidate's fate.
 
     ``excluded`` maps article indexes to (status, detail) for history: shared, dismissed
     or suggested in an earlier digest. ``groups`` gives story ids (see story_groups).
+    With ``explain=False`` only the suggestions' decisions are made: a weekly run needs
+    no reason for the hundreds of articles it passes over.
     """
     excluded = excluded or {}
-    groups = groups if groups is not None else list(range(len(index.articles)))
-    excluded_stories = {groups[i]: why for i, why in excluded.items()}
+    stories = np.asarray(groups if groups is not None else range(len(index.articles)))
+    excluded_stories = {int(stories[i]): why for i, why in excluded.items()}
+    article_of, scores = matches.indexes, matches.scores
+    story_of = stories[article_of] if len(article_of) else np.zeros(0, dtype=np.int64)
+    skipped = np.isin(article_of, list(excluded)) | np.isin(story_of, list(excluded_stories))
+    eligible = ~skipped & ~matches.avoided & (scores >= min_score)
     decisions: list[Decision] = []
-    eligible: list[ArticleMatch] = []
-    for match in matches:
-        article = index.articles[match.index]
-        if match.index in excluded or groups[match.index] in excluded_stories:
-            status, detail = excluded.get(match.index) or excluded_stories[groups[match.index]]
-            decisions.append(Decision(article, match.score, status, detail, match))
-        elif match.avoided:
-            topics = ", ".join(sorted({m.interest.topic for m in match.avoided}))
-            decisions.append(
-                Decision(
-                    article,
-                    match.score,
+
+    def decide(k: int, status: str, detail: str) -> None:
+        match = matches[k]
+        decisions.append(Decision(index.articles[match.index], match.score, status, detail, match))
+
+    if explain:
+        for k in np.flatnonzero(~eligible).tolist():
+            match = matches[k]
+            if skipped[k]:
+                decide(k, *(excluded.get(match.index) or excluded_stories[int(story_of[k])]))
+            elif match.avoided:
+                topics = ", ".join(sorted({m.interest.topic for m in match.avoided}))
+                decide(
+                    k,
                     "avoid",
                     f"substantially about {topics}, which {contact.first_name} asked to avoid",
-                    match,
                 )
-            )
-        elif match.score < min_score:
-            decisions.append(
-                Decision(
-                    article,
-                    match.score,
+            else:
+                decide(
+                    k,
                     "below threshold",
                     f"score {match.score:.2f} is under the minimum {min_score:g}",
-                    match,
                 )
-            )
-        else:
-            eligible.append(match)
-    chosen: list[ArticleMatch] = []
-    used_interests: dict[str, int] = {}
+    # Spread: each earlier pick on the same lead interest scales a score by SPREAD_PENALTY.
+    topics = [i.topic for i in contact.interests]
+    topic_of = np.array([topics.index(t) for t in topics], dtype=np.int64)
+    factor = [SPREAD_PENALTY**used for used in range(per_contact + 1)]
+    pool = np.flatnonzero(eligible)
+    lead = topic_of[matches.leads[pool]] if len(pool) else np.zeros(0, dtype=np.int64)
+    left = np.ones(len(pool), dtype=bool)
+    used_interests = np.zeros(len(topics), dtype=np.int64)
     used_stories: dict[int, Article] = {}
-    pool = list(eligible)
-    while pool and len(chosen) < per_contact:
-
-        def adjusted(m: ArticleMatch) -> float:
-            lead = m.interests[0].interest.topic
-            return m.score * SPREAD_PENALTY ** used_interests.get(lead, 0)
-
-        best = max(pool, key=lambda m: (adjusted(m), -m.index))
-        pool.remove(best)
-        story = groups[best.index]
+    chosen: list[int] = []
+    while left.any() and len(chosen) < per_contact:
+        adjusted = scores[pool] * np.asarray(factor)[used_interests[lead]]
+        adjusted[~left] = -np.inf
+        tied = np.flatnonzero(adjusted == adjusted.max())
+        best = int(tied[np.argmin(article_of[pool[tied]])])  # the earlier article on a tie
+        left[best] = False
+        k = int(pool[best])
+        story = int(story_of[k])
         if story in used_stories:
-            decisions.append(
-                Decision(
-                    index.articles[best.index],
-                    best.score,
-                    "duplicate",
-                    f"same story as “{used_stories[story].title}”",
-                    best,
-                )
-            )
+            if explain:
+                decide(k, "duplicate", f"same story as “{used_stories[story].title}”")
             continue
-        used_stories[story] = index.articles[best.index]
-        chosen.append(best)
-        lead = best.interests[0].interest.topic
-        used_interests[lead] = used_interests.get(lead, 0) + 1
-    for match in pool:
-        article = index.articles[match.index]
-        story = groups[match.index]
-        if story in used_stories:
-            decisions.append(
-                Decision(
-                    article,
-                    match.score,
-                    "duplicate",
-                    f"same story as “{used_stories[story].title}”",
-                    match,
-                )
-            )
-        else:
-            decisions.append(
-                Decision(
-                    article,
-                    match.score,
-                    "over limit",
-                    f"{per_contact} better suggestions were chosen",
-                    match,
-                )
-            )
+        used_stories[story] = index.articles[int(article_of[k])]
+        chosen.append(k)
+        used_interests[lead[best]] += 1
+    if explain:
+        for k in pool[left].tolist():
+            story = int(story_of[k])
+            if story in used_stories:
+                decide(k, "duplicate", f"same story as “{used_stories[story].title}”")
+            else:
+                decide(k, "over limit", f"{per_contact} better suggestions were chosen")
+    picked = [matches[k] for k in chosen]
     suggestions = [
         Suggestion(
             contact,
@@ -213,11 +197,11 @@ def select(
             m.score,
             tuple(index.reason(m.index, im) for im in m.interests),
         )
-        for m in chosen
+        for m in picked
     ]
     decisions = [
         Decision(s.article, s.score, "suggested", "", m)
-        for s, m in zip(suggestions, chosen, strict=True)
+        for s, m in zip(suggestions, picked, strict=True)
     ] + decisions
     return suggestions, decisions
 

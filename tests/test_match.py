@@ -246,7 +246,7 @@ def test_avoid_only_when_the_article_is_about_it() -> None:
 
 
 def test_nothing_matches_an_empty_index() -> None:
-    assert Index([]).match_contact(contact("anything")) == []
+    assert list(Index([]).match_contact(contact("anything"))) == []
 
 
 # -- explanations ---------------------------------------------------------------------------
