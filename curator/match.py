@@ -512,14 +512,13 @@ class Index:
         self.words: list[str] = []
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
         self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
-        postings: list[list[int]] = []
         titles, bodies = array("i"), array("i")
         # (word, article) pairs, article by article: the postings, sorted by word later.
         pairs, pair_offsets = array("i"), [0]
         title_offsets, body_offsets = [0], [0]
         for article in self.articles:
-            title_ids = self._ids(article.title, postings)
-            body_ids = self._ids(article.text, postings)
+            title_ids = self._ids(article.title)
+            body_ids = self._ids(article.text)
             distinct = set(title_ids)
             distinct.update(body_ids)
             pairs.extend(distinct)
@@ -555,22 +554,22 @@ class Index:
         # substantial. Compact arrays, shared by every contact with the phrase.
         self._scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _ids(self, text: str, postings: list[list[int]]) -> list[int]:
+    def _ids(self, text: str) -> list[int]:
         # Most tokens were seen before as written: one dict lookup instead of folding,
         # the capitals test and lemmatising for every token of the window.
         seen = self._written
         words = WORD.findall(text)
-        ids = [seen.get(w, -1) for w in words]
-        if -1 in ids:
+        ids = list(map(seen.get, words))
+        if None in ids:
             for k, word_id in enumerate(ids):
-                if word_id == -1:
+                if word_id is None:
                     word_id = seen.get(words[k])
                     if word_id is None:
-                        word_id = seen[words[k]] = self._new_id(words[k], postings)
+                        word_id = seen[words[k]] = self._new_id(words[k])
                     ids[k] = word_id
-        return ids
+        return ids  # type: ignore[return-value]
 
-    def _new_id(self, written: str, postings: list[list[int]]) -> int:
+    def _new_id(self, written: str) -> int:
         # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
         # matches only where it is written as one, never "it", "us" or "ai" in "said".
         capitals = (len(written) >= 2 and written.isupper()) or (
@@ -580,15 +579,14 @@ class Index:
         word_id = self.surfaces.get(key)
         if word_id is None:
             lem = word_lemma(written)
-            word_id = self.surfaces[key] = self._id(lem.upper() if capitals else lem, postings)
+            word_id = self.surfaces[key] = self._id(lem.upper() if capitals else lem)
         return word_id
 
-    def _id(self, word: str, postings: list[list[int]]) -> int:
+    def _id(self, word: str) -> int:
         word_id = self.vocab.get(word)
         if word_id is None:
             word_id = self.vocab[word] = len(self.words)
             self.words.append(word)
-            postings.append([])
         return word_id
 
     def __len__(self) -> int:
@@ -765,13 +763,16 @@ class Index:
             return {}
         ids = [np.fromiter(e.keys(), dtype=np.int32, count=len(e)) for e in expansions]
         docs: np.ndarray | None = None
-        for word_ids in ids:
+        if only is not None:  # one article's evidence: does it hold each word at all?
+            if not all(any(self._holds(w, only) for w in word_ids.tolist()) for word_ids in ids):
+                return {}
+            docs = np.array([only])
+        for word_ids in ids if only is None else ():
             holders = np.unique(np.concatenate([self.postings[i] for i in word_ids]))
             docs = holders if docs is None else np.intersect1d(docs, holders, assume_unique=True)
             if not len(docs):
                 return {}
-        if only is not None:
-            docs = docs[docs == only]
+        assert docs is not None
         window = 1 if adjacent else len(words) + WINDOW_SLACK
         per_doc = [self._split(self.titles, ids, docs), self._split(self.bodies, ids, docs)]
         result: dict[int, Hit] = {}
@@ -1028,6 +1029,11 @@ class Index:
                             ids.add(self.vocab[form])
             out[interest.topic] = ids
         return out
+
+    def _holds(self, word_id: int, article: int) -> bool:
+        postings = self.postings[word_id]
+        at = int(np.searchsorted(postings, article))
+        return at < len(postings) and int(postings[at]) == article
 
     def holds(self, word_id: int) -> np.ndarray:
         """Per article, whether it holds the word (title or body)."""

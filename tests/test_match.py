@@ -288,11 +288,9 @@ class SimpleIndex(Index):
 
     def __init__(self, articles: list[Article]) -> None:
         super().__init__(articles)
-        scratch: list[list[int]] = [[] for _ in self.words]
-        self.sequences = [
-            (self._ids(a.title, scratch), self._ids(a.text, scratch)) for a in self.articles
-        ]
-        assert len(self.words) == len(scratch), "no new words on a second pass"
+        words = len(self.words)
+        self.sequences = [(self._ids(a.title), self._ids(a.text)) for a in self.articles]
+        assert len(self.words) == words, "no new words on a second pass"
 
     def _scored(self, phrase):  # type: ignore[no-untyped-def]
         return self._scored_by_hits(phrase)  # each article's Hit from the scan above
