@@ -27,11 +27,19 @@ class Gap:
 def coverage(workspace: Workspace, weeks: int = 4) -> tuple[int, list[Gap]]:
     """The number of articles looked at, and each contact's unmatched interests."""
     contacts = load_contacts(workspace)
-    articles = []
-    if workspace.db_path.exists():
-        with Store(workspace.db_path) as store:
-            articles = store.articles_since(now() - timedelta(weeks=weeks))
-    return len(articles), gaps(Index(articles), contacts)
+    if not workspace.db_path.exists():
+        return 0, gaps(Index([]), contacts)
+    since = now() - timedelta(weeks=weeks)
+    with Store(workspace.db_path) as store:
+        index = _index_since(store, since)
+    return len(index), gaps(index, contacts)
+
+
+def _index_since(store: Store, since: datetime) -> Index:
+    """The articles since then, indexed with their text read once and not kept."""
+    return Index(
+        store.articles_since(since, text=False), store.words_since(since), store.article_text
+    )
 
 
 def gaps(index: Index, contacts: list[Contact]) -> list[Gap]:
@@ -110,7 +118,7 @@ def recent_gaps(
 
     full = None
     if recheck_all and window:
-        full = index if index and covers(index, set(window)) else Index(store.articles_since(since))
+        full = index if index and covers(index, set(window)) else _index_since(store, since)
     for h in recheck_all:
         known[h] = _witness(full, interests[h], window) if full else None
     if recheck_new and new_ids:

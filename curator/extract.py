@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from curator import tokens
 from curator.textutil import clean_text, one_line
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "")
@@ -47,6 +48,7 @@ class ExtractedPage:
     author: str = ""
     published: datetime | None = None
     note: str = ""  # why there is no text, when there is none
+    words: bytes | None = None  # title and text split into words (tokens.pack), if asked
 
 
 def not_html(body: bytes, content_type: str) -> str | None:
@@ -134,8 +136,12 @@ def extract_page(
     with_metadata: bool = False,
     budget: float = 20.0,
     fast: bool = True,
+    words_with_title: str | None = None,
 ) -> ExtractedPage:
-    """Extract the main text (and, if asked, title/author/date) of a page. Never raises."""
+    """Extract the main text (and, if asked, title/author/date) of a page. Never raises.
+
+    With ``words_with_title``, the text is also split into words with that title, for
+    the index (``tokens.pack``): done here, in the worker, in parallel with other pages."""
     reason = not_html(body, content_type)
     if reason:
         return ExtractedPage("", note=reason)
@@ -177,4 +183,5 @@ def extract_page(
         title=one_line(getattr(doc, "title", "") or "", 500) if with_metadata else "",
         author=one_line(getattr(doc, "author", "") or "", 200) if with_metadata else "",
         published=published,
+        words=None if words_with_title is None else tokens.pack(words_with_title, text),
     )

@@ -21,16 +21,16 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import overload
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from curator import tokens
 from curator.models import Article, Contact, Interest, Reason
 from curator.text import (
     WORD,
@@ -437,6 +437,15 @@ def _occurrences_of(
     return _Occurrences(docs, low - tokens.offsets[docs], weight, similarity)
 
 
+def _offsets(parts: list[np.ndarray]) -> np.ndarray:
+    """Where each part starts in their concatenation, and one past the last."""
+    return np.concatenate([[0], np.cumsum([len(p) for p in parts], dtype=np.int64)])
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int32, copy=False) if parts else np.zeros(0, np.int32)
+
+
 def _disjoint(occurrences: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
     """Occurrences in order, leaving out any that shares a word with an earlier one."""
     kept: list[tuple[int, ...]] = []
@@ -506,46 +515,53 @@ def _tightness(occurrence: tuple[int, ...]) -> float:
 class Index:
     """The stored articles, lemmatised once, ready for phrase queries."""
 
-    def __init__(self, articles: Sequence[Article]):
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        texts: Iterable[str | bytes] | None = None,
+        load_text: Callable[[int], str] | None = None,
+    ):
+        """Index ``articles``; with ``texts`` (one per article, in order: its text, or its
+        words packed by ``tokens.pack``) the text is read once and not kept, and
+        ``load_text(article_id)`` gives it back for the few articles shown, so a week of
+        text need not stay in memory while matching."""
         self.articles = list(articles)
+        self._load_text = load_text
+        self._full: dict[int, Article] = {}
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
         self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
-        titles, bodies = array("i"), array("i")
-        # (word, article) pairs, article by article: the postings, sorted by word later.
-        pairs, pair_offsets = array("i"), [0]
-        title_offsets, body_offsets = [0], [0]
-        for article in self.articles:
-            title_ids = self._ids(article.title)
-            body_ids = self._ids(article.text)
-            distinct = set(title_ids)
-            distinct.update(body_ids)
-            pairs.extend(distinct)
-            pair_offsets.append(len(pairs))
-            titles.extend(title_ids)
-            bodies.extend(body_ids)
-            title_offsets.append(len(titles))
-            body_offsets.append(len(bodies))
-        self.titles = _Tokens(
-            np.frombuffer(titles, dtype=np.int32), np.asarray(title_offsets), len(self.words)
-        )
-        self.bodies = _Tokens(
-            np.frombuffer(bodies, dtype=np.int32), np.asarray(body_offsets), len(self.words)
-        )
+        # Per article: its title's and text's word ids, and its distinct ids (the postings,
+        # sorted by word later); joined into one array each once all are read.
+        titles: list[np.ndarray] = []
+        bodies: list[np.ndarray] = []
+        pairs: list[np.ndarray] = []
+        sources = (a.text for a in self.articles) if texts is None else texts
+        for article, source in zip(self.articles, sources, strict=True):
+            title_ids, body_ids = self._article_ids(article, source)
+            titles.append(title_ids)
+            bodies.append(body_ids)
+            pairs.append(np.unique(np.concatenate([title_ids, body_ids])))
+        title_offsets = _offsets(titles)
+        body_offsets = _offsets(bodies)
+        pair_offsets = _offsets(pairs)
+        self.titles = _Tokens(_joined(titles), title_offsets, len(self.words))
+        del titles
+        self.bodies = _Tokens(_joined(bodies), body_offsets, len(self.words))
+        del bodies
         self.docs = [
             _Doc(
-                body_offsets[k + 1] - body_offsets[k],
+                int(body_offsets[k + 1] - body_offsets[k]),
                 self.titles.doc(k),
                 self.bodies.doc(k),
             )
             for k in range(len(self.articles))
         ]
-        self.postings = _Postings(
-            np.frombuffer(pairs, dtype=np.int32), np.asarray(pair_offsets), len(self.words)
-        )
+        self.postings = _Postings(_joined(pairs), pair_offsets, len(self.words))
+        del pairs
         self.df = np.diff(self.postings.starts).astype(np.int32)
-        self.lengths = np.diff(np.asarray(body_offsets))
+        self.lengths = np.diff(body_offsets)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
         self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
@@ -553,6 +569,29 @@ class Index:
         # Per phrase: the articles holding it, their unweighted scores and whether each is
         # substantial. Compact arrays, shared by every contact with the phrase.
         self._scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _article_ids(self, article: Article, source: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Word ids of an article's title and text, from its text or its packed words."""
+        if isinstance(source, bytes):
+            try:
+                forms, title_local, body_local = tokens.unpack(source)
+            except ValueError:  # damaged: split the text again
+                text = self._load_text(article.id) if self._load_text else article.text
+                return self._article_ids(article, text)
+            seen = self._written
+            mapping = list(map(seen.get, forms))
+            if None in mapping:
+                for k, word_id in enumerate(mapping):
+                    if word_id is None:
+                        mapping[k] = seen.get(forms[k])
+                        if mapping[k] is None:
+                            mapping[k] = seen[forms[k]] = self._new_id(forms[k])
+            ids = np.array(mapping, dtype=np.int32)
+            return ids[title_local], ids[body_local]
+        return (
+            np.array(self._ids(article.title), dtype=np.int32),
+            np.array(self._ids(source), dtype=np.int32),
+        )
 
     def _ids(self, text: str) -> list[int]:
         # Most tokens were seen before as written: one dict lookup instead of folding,
@@ -591,6 +630,16 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.articles)
+
+    def article(self, index: int) -> Article:
+        """The article at ``index`` with its text, loaded again if it was not kept."""
+        article = self.articles[index]
+        if article.text or self._load_text is None:
+            return article
+        full = self._full.get(index)
+        if full is None:
+            full = self._full[index] = replace(article, text=self._load_text(article.id))
+        return full
 
     # -- word expansion ------------------------------------------------------------------
 
@@ -1060,7 +1109,7 @@ class Index:
 
     def reason(self, index: int, found: InterestMatch) -> Reason:
         """The human-readable evidence for one interest in one article."""
-        article = self.articles[index]
+        article = self.article(index)
         hit = found.hit
         words = tuple((a, b, s) for a, b, s in hit.words)
         # Show the first occurrence whose words are read together, if there is one.

@@ -7,6 +7,7 @@ one writer. One failing feed or page is recorded and the run goes on.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -295,6 +296,8 @@ def fetch(
                         response.charset,
                         need_meta,
                         settings.extract_timeout,
+                        True,
+                        _title(job, None),  # the worker splits title and text into words
                     )
                     pending[extracted] = ("extract", job)
                 else:
@@ -465,6 +468,10 @@ def _with_count(error: str, failures: int) -> str:
     return f"{error} ({failures} runs in a row)" if failures > 1 else error
 
 
+def _title(job: _PageJob, page: ExtractedPage | None) -> str:
+    return job.entry.title or (page.title if page else "") or job.key
+
+
 def _store_entry(
     store: Store, job: _PageJob, page: ExtractedPage | None, note: str, report: RunReport
 ) -> None:
@@ -473,7 +480,9 @@ def _store_entry(
         text, source = page.text, "page"
     else:
         text, source = entry.content or entry.summary, "feed"
-    title = entry.title or (page.title if page else "") or job.key
+    title = _title(job, page)
+    # the worker's words, if it split this very title and text; else they are split here
+    words = page.words if page and page.text and title == _title(job, None) else None
     published = entry.published
     author = entry.author or (page.author if page else "")
     if (
@@ -488,6 +497,7 @@ def _store_entry(
             feed_name=job.feed.label,
             source=source,
             note=note,
+            words=words,
         )
         is not None
     ):
@@ -558,13 +568,21 @@ class Matcher:
     def build(
         cls, store: Store, since: datetime, week: str, include: Article | None = None
     ) -> Matcher:
-        articles = store.articles_since(since)
+        # Text is read once while indexing and loaded again only for what is shown.
+        articles = store.articles_since(since, text=False)
+        texts: Iterable[str | bytes] = store.words_since(since)
         if include is not None and all(a.id != include.id for a in articles):
             articles.append(include)  # explain: an article older than the window
+            texts = itertools.chain(texts, [include.text])
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
-        return cls(Index(articles), story_groups(articles), history, store.suggested_before(week))
+        return cls(
+            Index(articles, texts, store.article_text),
+            story_groups(articles),
+            history,
+            store.suggested_before(week),
+        )
 
     def excluded(self, contact: Contact) -> dict[int, tuple[str, str]]:
         out: dict[int, tuple[str, str]] = {}
@@ -771,10 +789,11 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
         _, decisions = matcher.decide(
             contact, settings.per_contact, settings.min_score, explain=True
         )
-    position = next(i for i, a in enumerate(matcher.index.articles) if a.id == article.id)
-    result = explain_decision(
-        matcher.index, contact, position, decisions, min_score=settings.min_score
-    )
+        # inside the store: the evidence's snippets read the article's text from it
+        position = next(i for i, a in enumerate(matcher.index.articles) if a.id == article.id)
+        result = explain_decision(
+            matcher.index, contact, position, decisions, min_score=settings.min_score
+        )
     if article.date is not None and article.date < since:
         result = replace(
             result,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from curator import tokens
 from curator.models import Article
 
 M001_INITIAL = """
@@ -96,9 +97,14 @@ CREATE TABLE decision_cache (
 )
 """
 
+# Each article's words as extraction split them (curator/tokens.py), so indexing a week
+# does not split its text again; NULL for articles stored before, which are split then.
+M006_TOKENS = "ALTER TABLE articles ADD COLUMN tokens BLOB"
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
+    ("m006_tokens", M006_TOKENS),
 ]
 
 
@@ -131,6 +137,9 @@ class FeedState:
     retired: bool
     last_status: str | None = None
     last_error: str | None = None
+
+
+_WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source"
 
 
 class Store:
@@ -288,11 +297,17 @@ class Store:
         feed_name: str,
         source: str,
         note: str = "",
+        words: bytes | None = None,
     ) -> int | None:
-        """Store a new article; return its id, or None if the URL was already stored."""
+        """Store a new article; return its id, or None if the URL was already stored.
+
+        ``words`` are its title's and text's words packed by ``tokens.pack``; split here
+        when not given."""
+        if words is None:
+            words = tokens.pack(title, text)
         cursor = self.db.execute(
             "INSERT INTO articles (url, link, title, text, author, published, feed_id, "
-            "feed_name, fetched_at, source, note) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "feed_name, fetched_at, source, note, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(url) DO NOTHING",
             (
                 url,
@@ -306,6 +321,7 @@ class Store:
                 iso(now()),
                 source,
                 note,
+                words,
             ),
         )
         return cursor.lastrowid if cursor.rowcount else None
@@ -315,7 +331,7 @@ class Store:
             id=row["id"],
             url=row["link"],
             title=row["title"],
-            text=row["text"],
+            text=row["text"] if "text" in row.keys() else "",  # noqa: SIM118 (Row: values)
             feed=row["feed_name"],
             author=row["author"],
             published=parse_iso(row["published"]),
@@ -323,13 +339,32 @@ class Store:
             source=row["source"],
         )
 
-    def articles_since(self, since: datetime) -> list[Article]:
-        """Articles published (or first seen, when undated) at or after ``since``."""
+    def articles_since(self, since: datetime, *, text: bool = True) -> list[Article]:
+        """Articles published (or first seen, when undated) at or after ``since``; with
+        ``text=False`` their text is left empty (see ``words_since``)."""
+        columns = "*" if text else _WITHOUT_TEXT
         rows = self.db.execute(
-            "SELECT * FROM articles WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            f"SELECT {columns} FROM articles WHERE COALESCE(published, fetched_at) >= ? "
+            "ORDER BY id",
             (iso(since),),
         )
         return [self._article(r) for r in rows]
+
+    def words_since(self, since: datetime) -> Iterator[str | bytes]:
+        """For each article ``articles_since`` gives, in the same order and one at a time,
+        its packed words (bytes, see curator/tokens.py) or, where none were stored, its
+        text: a week of text is never all held at once."""
+        rows = self.db.execute(
+            "SELECT tokens, CASE WHEN tokens IS NULL THEN text END FROM articles "
+            "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            (iso(since),),
+        )
+        for packed, text in rows:
+            yield packed if packed is not None else text
+
+    def article_text(self, article_id: int) -> str:
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else ""
 
     def all_articles(self) -> list[Article]:
         return [self._article(r) for r in self.db.execute("SELECT * FROM articles ORDER BY id")]

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import Server, page, rss
 
-from curator import pipeline
+from curator import pipeline, tokens
 from curator.cli import cli
 from curator.config import open_workspace
 from curator.store import Store
@@ -144,7 +144,10 @@ def test_pages_stream_through_the_pool_within_the_per_host_bound(
     with Store(workspace_obj.db_path) as store:
         report = pipeline.fetch(workspace_obj, store)
         stored = {a.title for a in store.all_articles()}
+        rows = store.db.execute("SELECT title, text, tokens FROM articles").fetchall()
     assert (report.pages_fetched, report.pages_extracted, report.articles_new) == (12, 12, 12)
+    # the workers split each stored title and text into words, so indexing need not
+    assert all(words == tokens.pack(title, text) for title, text, words in rows)
     assert stored == {f"Growing tomatoes, week {n}" for n in range(12)}
     assert most == {"127.0.0.1": 1, "localhost": 1}
     assert report.timings["extract_cpu"] > 0  # extraction ran (in the pool) and was timed
