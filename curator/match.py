@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -437,13 +438,9 @@ def _occurrences_of(
     return _Occurrences(docs, low - tokens.offsets[docs], weight, similarity)
 
 
-def _offsets(parts: list[np.ndarray]) -> np.ndarray:
-    """Where each part starts in their concatenation, and one past the last."""
-    return np.concatenate([[0], np.cumsum([len(p) for p in parts], dtype=np.int64)])
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts).astype(np.int32, copy=False) if parts else np.zeros(0, np.int32)
+def _ints(buffer: array) -> np.ndarray:
+    """The buffer's ints as an array, without a copy (an empty one has no buffer)."""
+    return np.frombuffer(buffer, dtype=np.int32) if len(buffer) else np.zeros(0, np.int32)
 
 
 def _disjoint(occurrences: set[tuple[int, ...]]) -> list[tuple[int, ...]]:
@@ -532,24 +529,22 @@ class Index:
         self.words: list[str] = []
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
         self._written: dict[str, int] = {}  # form as written -> lemma id, to skip folding
-        # Per article: its title's and text's word ids, and its distinct ids (the postings,
-        # sorted by word later); joined into one array each once all are read.
-        titles: list[np.ndarray] = []
-        bodies: list[np.ndarray] = []
-        pairs: list[np.ndarray] = []
+        # Every article's title and text word ids, and its distinct ids (the postings,
+        # sorted by word later), each appended to one growing buffer: a small array per
+        # article would leave the heap fragmented long after they are joined.
+        titles, bodies, pairs = array("i"), array("i"), array("i")
+        title_offsets, body_offsets, pair_offsets = [0], [0], [0]
         sources = (a.text for a in self.articles) if texts is None else texts
         for article, source in zip(self.articles, sources, strict=True):
             title_ids, body_ids = self._article_ids(article, source)
-            titles.append(title_ids)
-            bodies.append(body_ids)
-            pairs.append(np.unique(np.concatenate([title_ids, body_ids])))
-        title_offsets = _offsets(titles)
-        body_offsets = _offsets(bodies)
-        pair_offsets = _offsets(pairs)
-        self.titles = _Tokens(_joined(titles), title_offsets, len(self.words))
-        del titles
-        self.bodies = _Tokens(_joined(bodies), body_offsets, len(self.words))
-        del bodies
+            titles.frombytes(title_ids.tobytes())
+            bodies.frombytes(body_ids.tobytes())
+            pairs.frombytes(np.unique(np.concatenate([title_ids, body_ids])).tobytes())
+            title_offsets.append(len(titles))
+            body_offsets.append(len(bodies))
+            pair_offsets.append(len(pairs))
+        self.titles = _Tokens(_ints(titles), np.asarray(title_offsets), len(self.words))
+        self.bodies = _Tokens(_ints(bodies), np.asarray(body_offsets), len(self.words))
         self.docs = [
             _Doc(
                 int(body_offsets[k + 1] - body_offsets[k]),
@@ -558,8 +553,7 @@ class Index:
             )
             for k in range(len(self.articles))
         ]
-        self.postings = _Postings(_joined(pairs), pair_offsets, len(self.words))
-        del pairs
+        self.postings = _Postings(_ints(pairs), np.asarray(pair_offsets), len(self.words))
         self.df = np.diff(self.postings.starts).astype(np.int32)
         self.lengths = np.diff(body_offsets)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1

@@ -193,7 +193,7 @@ def select(
     suggestions = [
         Suggestion(
             contact,
-            index.articles[m.index],
+            index.article(m.index),
             m.score,
             tuple(index.reason(m.index, im) for im in m.interests),
         )
@@ -264,7 +264,7 @@ def explain_decision(
     min_score: float,
 ) -> Explanation:
     """Why ``select`` did or did not suggest one article, from its decisions."""
-    article = index.articles[article_index]
+    article = index.article(article_index)
     decision = next((d for d in decisions if d.article.id == article.id), None)
     match = decision.match if decision else None
     if match is None:  # no interest occurs in it: select never saw it
