@@ -380,6 +380,7 @@ def match_split(workspace_root: Path) -> dict:
                 min_score=s.min_score,
                 excluded=matcher.excluded(contact),
                 groups=matcher.groups,
+                explain=False,  # as run() does: no decision for what is passed over
             )
             rank_s += time.perf_counter() - b
             match_s += b - a
