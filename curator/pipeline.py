@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -40,6 +41,7 @@ from curator.rank import (
     story_groups,
 )
 from curator.store import FeedState, Store, now
+from curator.text import lemma
 from curator.urls import canonical_url, host_of
 
 log = logging.getLogger("curator")
@@ -761,6 +763,9 @@ def run(
         run_id = store.start_run()
         try:
             if fetch_feeds:
+                # The lemmatiser's dictionary takes a third of a second to load, which
+                # matching would wait for: load it while the pages download.
+                threading.Thread(target=lemma, args=("warm",), daemon=True).start()
                 fetch(
                     workspace, store, feeds=feeds, progress=progress, run_id=run_id, report=report
                 )

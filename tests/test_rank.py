@@ -151,3 +151,25 @@ def test_explain_gives_status_components_and_unmatched_interests() -> None:
     e = explain_decision(index, zoe, 2, decisions, min_score=0.1)
     assert e.status == "no match" and e.interests == ()
     assert "no interest matched" in format_explanation(e)
+
+
+def test_similar_titles_are_those_token_sort_ratio_finds() -> None:
+    """The words are sorted once per title; the pairs found must be exactly the pairs
+    fuzz.token_sort_ratio scores at or above SAME_STORY_TITLE."""
+    import random
+
+    from rapidfuzz import fuzz
+
+    from curator.rank import SAME_STORY_TITLE, _similar_titles
+
+    rng = random.Random(3)
+    words = ["solar", "panels", "prices", "fall", "again", "in", "europe", "record", "low"]
+    titles = [" ".join(rng.choice(words) for _ in range(rng.randint(4, 8))) for _ in range(300)]
+    titles += [t.replace("a", "e", 1) for t in titles[:50]]  # near misses and near hits
+    found = _similar_titles(titles)
+    for title in set(titles):
+        expected = sorted(
+            k for k, other in enumerate(titles)
+            if fuzz.token_sort_ratio(title, other) >= SAME_STORY_TITLE
+        )  # fmt: skip
+        assert sorted(k for group in found[title] for k in group) == expected, title
