@@ -46,7 +46,7 @@ def gaps(index: Index, contacts: list[Contact]) -> list[Gap]:
     """Pure part of coverage: match every interest against the index once."""
     out = []
     for contact in contacts:
-        missing = tuple(i.topic for i in contact.interests if not index.match_interest(i))
+        missing = tuple(i.topic for i in contact.interests if not len(index.matching(i)))
         out.append(Gap(contact, missing, len(contact.interests) - len(missing)))
     return out
 
@@ -148,7 +148,7 @@ def _witness(index: Index, interest: Interest, window: dict[int, str]) -> list |
     """[id, date] of the latest-dated article in the window that matches, or None."""
     found = [
         (window[a.id], a.id)
-        for a in (index.articles[i] for i in index.match_interest(interest))
+        for a in (index.articles[i] for i in index.matching(interest).tolist())
         if a.id in window
     ]
     if not found:

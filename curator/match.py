@@ -1041,6 +1041,11 @@ class Index:
             for index, (score, phrase, _) in self._best(interest).items()
         }
 
+    def matching(self, interest: Interest) -> np.ndarray:
+        """Indexes of the articles in which any phrase of the interest occurs, in order."""
+        found = [self._scored(phrase)[0] for phrase in interest.phrases]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int32)
+
     def _best_dense(self, interest: Interest) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``_best`` as arrays over all articles: score (-inf where no phrase occurs), which
         phrase gave it, and whether the article is substantially about that phrase."""
