@@ -536,10 +536,10 @@ class Index:
         title_offsets, body_offsets, pair_offsets = [0], [0], [0]
         sources = (a.text for a in self.articles) if texts is None else texts
         for article, source in zip(self.articles, sources, strict=True):
-            title_ids, body_ids = self._article_ids(article, source)
+            title_ids, body_ids, distinct = self._article_ids(article, source)
             titles.frombytes(title_ids.tobytes())
             bodies.frombytes(body_ids.tobytes())
-            pairs.frombytes(np.unique(np.concatenate([title_ids, body_ids])).tobytes())
+            pairs.frombytes(distinct.tobytes())
             title_offsets.append(len(titles))
             body_offsets.append(len(bodies))
             pair_offsets.append(len(pairs))
@@ -564,8 +564,11 @@ class Index:
         # substantial. Compact arrays, shared by every contact with the phrase.
         self._scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _article_ids(self, article: Article, source: str | bytes) -> tuple[np.ndarray, np.ndarray]:
-        """Word ids of an article's title and text, from its text or its packed words."""
+    def _article_ids(
+        self, article: Article, source: str | bytes
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Word ids of an article's title and text, from its text or its packed words, and
+        the distinct ids among them, sorted."""
         if isinstance(source, bytes):
             try:
                 forms, title_local, body_local = tokens.unpack(source)
@@ -581,11 +584,10 @@ class Index:
                         if mapping[k] is None:
                             mapping[k] = seen[forms[k]] = self._new_id(forms[k])
             ids = np.array(mapping, dtype=np.int32)
-            return ids[title_local], ids[body_local]
-        return (
-            np.array(self._ids(article.title), dtype=np.int32),
-            np.array(self._ids(source), dtype=np.int32),
-        )
+            return ids[title_local], ids[body_local], np.unique(ids)
+        title_ids = np.array(self._ids(article.title), dtype=np.int32)
+        body_ids = np.array(self._ids(source), dtype=np.int32)
+        return title_ids, body_ids, np.unique(np.concatenate([title_ids, body_ids]))
 
     def _ids(self, text: str) -> list[int]:
         # Most tokens were seen before as written: one dict lookup instead of folding,

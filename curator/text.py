@@ -172,6 +172,8 @@ STOPWORDS = frozenset(
 
 def fold(word: str) -> str:
     """Lower-case, accent-free form of a word: 'Café' -> 'cafe', 'Straße' -> 'strasse'."""
+    if word.isascii():  # most words: nothing to fold but the case
+        return word.lower()
     word = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in word if not unicodedata.combining(ch)).replace("’", "'")
 
