@@ -103,6 +103,21 @@ def extraction_pool(workers: int) -> Executor:
     )
 
 
+def _stop_forkserver() -> None:
+    """Stop the forkserver once extraction is over: it holds its own copy of trafilatura
+    (about 50 MB) that matching would otherwise carry along. A later pool starts a new
+    one. multiprocessing has no public way to do this; if its private one is gone, the
+    server lives on until the run ends, as it would anyway."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if callable(stop):
+        try:
+            stop()
+        except Exception as exc:  # only memory is at stake
+            log.debug("could not stop the forkserver: %r", exc)
+
+
 class _RestartingPool(Executor):
     """A process pool that starts afresh when a worker dies (a crash in a C parser, the
     OOM killer): the pages in flight fail with a note, the rest of the run goes on."""
@@ -361,6 +376,8 @@ def fetch(
                 ] = ("page", next_job)
         if extractor is not None:
             extractor.shutdown(wait=True, cancel_futures=True)
+            if isinstance(extractor, _RestartingPool):
+                _stop_forkserver()
     if progress:
         progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started

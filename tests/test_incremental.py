@@ -218,3 +218,29 @@ def _strip_times(html: str) -> str:
     import re
 
     return re.sub(r"\d{1,2}:\d{2}(:\d{2})?|\d{4}-\d{2}-\d{2}T[\d:.+Z-]+", "", html)
+
+
+def _children() -> list[str]:
+    """Command lines of this process's living children (from /proc)."""
+    import os
+
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                out.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def test_no_extraction_process_outlives_fetching(workspace: Path, http_server: Server) -> None:
+    """Matching must not carry the forkserver's copy of trafilatura (about 50 MB)."""
+    _setup(workspace, http_server, [_article(http_server, n) for n in range(8)])
+    (workspace / "curator.yaml").write_text("extract_workers: 2\n", encoding="utf-8")
+    workspace_obj = open_workspace(str(workspace))
+    with Store(workspace_obj.db_path) as store:
+        report = pipeline.fetch(workspace_obj, store)
+    assert report.pages_extracted == 8 and report.timings["extract_cpu"] > 0
+    assert not [c for c in _children() if "forkserver" in c]
