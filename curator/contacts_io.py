@@ -22,6 +22,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
@@ -70,6 +71,22 @@ def _dump(text: str, data: Any) -> str:
     out = io.StringIO()
     _yaml(text).dump(data, out)
     return out.getvalue()
+
+
+def _flow_safe(topic: str) -> str:
+    """The topic, quoted if ruamel would write it in a [flow, list] as something that
+    reads back differently: it writes "?0" bare, which reads back as a mapping."""
+    if re.fullmatch(r"\w[\w .'’-]*", topic):
+        return topic  # ruamel quotes what needs it among plain words (null, yes, 1e3)
+    seq = CommentedSeq([topic])
+    seq.fa.set_flow_style()
+    out = io.StringIO()
+    YAML(typ="rt").dump({"x": seq}, out)
+    try:
+        back = YAML(typ="rt").load(out.getvalue())["x"]
+    except Exception:
+        back = None
+    return topic if back == [topic] else SingleQuotedScalarString(topic)
 
 
 def _entry_key(item: Any) -> str:
@@ -428,7 +445,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
             item["name"] = person.name
             if person.email:
                 item["email"] = person.email
-            interests = CommentedSeq(person.interests)
+            interests = CommentedSeq(_flow_safe(t) for t in person.interests)
             interests.fa.set_flow_style()
             item["interests"] = interests
             if person.notes:
@@ -472,7 +489,7 @@ def _merge(item: Any, person: Person) -> bool:
         }
         for topic in person.interests:
             if topic.casefold() not in have:
-                item["interests"].append(topic)
+                item["interests"].append(_flow_safe(topic))
                 have.add(topic.casefold())
                 changed = True
     if person.notes and not item.get("notes"):
