@@ -213,7 +213,7 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
         values[name] = _coerce(value, types[name], source[name])
     for name, value in values.items():
         where = source.get(name, f"setting {name!r}")
-        if name in _DURATION_SETTINGS and value:
+        if name in _DURATION_SETTINGS and (value or name == "since"):  # cadence may be off
             try:
                 parse_duration(value)
             except ValueError as exc:

@@ -626,6 +626,7 @@ def test_any_feeds_structure_gives_feeds_or_a_config_error(workspace: Path, data
     )
     | yamlish
 )
+@example(data={"since": ""})  # found by hypothesis: crashed the run with a ValueError
 def test_any_settings_structure_gives_settings_or_a_config_error(
     workspace: Path, data: object
 ) -> None:
