@@ -133,9 +133,6 @@ class ArticleMatch:
     context: tuple[str, ...] = ()  # words of their other interests found in it
 
 
-_SPREAD_POWERS: dict[float, list[float]] = {}
-
-
 class ContactMatches(Sequence[ArticleMatch]):
     """One contact's matching articles, best first (score, then article order).
 
@@ -185,6 +182,7 @@ class ContactMatches(Sequence[ArticleMatch]):
         self.scores = score[self.indexes]
         self.avoided = avoided[self.indexes]  # substantially about an avoid topic
         self._coverage = coverage
+        self._score = score  # per article of the window
         # the interest that scores highest in each article (the first listed on a tie)
         self.leads = (
             np.argmax(np.stack([d[0][self.indexes] for d in dense]), axis=0)
@@ -217,7 +215,7 @@ class ContactMatches(Sequence[ArticleMatch]):
             if best[article] > -np.inf
         ]
         interests.sort(key=lambda m: m.score, reverse=True)
-        match = ArticleMatch(article, float(self._score_of(article)), interests)
+        match = ArticleMatch(article, float(self._score[article]), interests)
         match.coverage = float(self._coverage[article])
         match.context = tuple(
             sorted(index.words[w] for w, held in self._hints.items() if held[article])
@@ -232,14 +230,6 @@ class ContactMatches(Sequence[ArticleMatch]):
                 (match.avoided if substantial[article] else match.mentioned_avoid).append(found)
         self._made[article] = match
         return match
-
-    def _score_of(self, article: int) -> float:
-        at = np.flatnonzero(self.indexes == article)
-        return float(self.scores[at[0]])
-
-    def lead_topic(self, k: int) -> str:
-        """The topic of the best-scoring interest in the k-th match."""
-        return self.contact.interests[int(self.leads[k])].topic
 
 
 @dataclass
