@@ -196,14 +196,12 @@ def lemma(folded: str) -> str:
     return result if result[:3] == folded[:3] else folded
 
 
-def word_lemma(written: str, *, cache: bool = True) -> str:
-    """The lemma of a word as written: 'EVs' -> 'ev' (an acronym's plural), 'Runs' -> 'run'.
-
-    ``cache=False`` leaves ``lemma``'s cache alone, for callers that keep their own."""
+def word_lemma(written: str) -> str:
+    """The lemma of a word as written: 'EVs' -> 'ev' (an acronym's plural), 'Runs' -> 'run'."""
     folded = fold(written)
     if len(written) >= 3 and written[-1] == "s" and written[:-1].isupper():
         folded = folded[:-1]
-    return lemma(folded) if cache else lemma.__wrapped__(folded)
+    return lemma(folded)
 
 
 @lru_cache(maxsize=200_000)

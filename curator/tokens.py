@@ -65,9 +65,9 @@ def _lemma_unless_folded(written: str) -> str:
     worker process: most words of a page were on the pages before it."""
     stored = _STORED_LEMMAS.get(written)
     if stored is None:
-        if len(_STORED_LEMMAS) >= 100_000:  # a worker's memory stays bounded
+        if len(_STORED_LEMMAS) >= 500_000:
             _STORED_LEMMAS.clear()
-        lemma = word_lemma(written, cache=False)  # this dict is the cache
+        lemma = word_lemma(written)
         stored = _STORED_LEMMAS[written] = "" if lemma == fold(written) else lemma
     return stored
 
