@@ -54,25 +54,15 @@ def pack(title: str, text: str) -> bytes:
     width = 2 if len(forms) <= 0xFFFF else 4
     dtype = np.uint16 if width == 2 else np.uint32
     words = "\n".join(forms).encode("utf-8")
-    lemmas = "\n".join(map(_lemma_unless_folded, forms)).encode("utf-8")
+    lemmas = "\n".join(_lemma_unless_folded(w) for w in forms).encode("utf-8")
     ids = np.array(title_ids + body_ids, dtype=dtype).tobytes()
     header = _HEADER.pack(_VERSION, width, len(words), len(lemmas), len(title_ids), len(body_ids))
     return zlib.compress(header + words + lemmas + ids, 1)
 
 
 def _lemma_unless_folded(written: str) -> str:
-    """The lemma to store for a word as written ("" for its folded self), remembered per
-    worker process: most words of a page were on the pages before it."""
-    stored = _STORED_LEMMAS.get(written)
-    if stored is None:
-        if len(_STORED_LEMMAS) >= 500_000:
-            _STORED_LEMMAS.clear()
-        lemma = word_lemma(written)
-        stored = _STORED_LEMMAS[written] = "" if lemma == fold(written) else lemma
-    return stored
-
-
-_STORED_LEMMAS: dict[str, str] = {}
+    lemma = word_lemma(written)
+    return "" if lemma == fold(written) else lemma
 
 
 def unpack(packed: bytes) -> Words:
