@@ -561,21 +561,20 @@ class Index:
         the distinct ids among them, sorted."""
         if isinstance(source, bytes):
             try:
-                words = tokens.unpack(source)
-            except ValueError:  # damaged, or packed by an older curator: split the text
+                forms, title_local, body_local = tokens.unpack(source)
+            except ValueError:  # damaged: split the text again
                 text = self._load_text(article.id) if self._load_text else article.text
                 return self._article_ids(article, text)
-            forms, seen = words.forms, self._written
+            seen = self._written
             mapping = list(map(seen.get, forms))
             if None in mapping:
                 for k, word_id in enumerate(mapping):
                     if word_id is None:
                         mapping[k] = seen.get(forms[k])
                         if mapping[k] is None:
-                            new = self._new_id(forms[k], words.lemma(k))
-                            mapping[k] = seen[forms[k]] = new
+                            mapping[k] = seen[forms[k]] = self._new_id(forms[k])
             ids = np.array(mapping, dtype=np.int32)
-            return ids[words.title], ids[words.body], np.unique(ids)
+            return ids[title_local], ids[body_local], np.unique(ids)
         title_ids = np.array(self._ids(article.title), dtype=np.int32)
         body_ids = np.array(self._ids(source), dtype=np.int32)
         return title_ids, body_ids, np.unique(np.concatenate([title_ids, body_ids]))
@@ -595,8 +594,7 @@ class Index:
                     ids[k] = word_id
         return ids  # type: ignore[return-value]
 
-    def _new_id(self, written: str, lem: str | None = None) -> int:
-        """The id of a word not seen before as written; ``lem`` is its lemma, if known."""
+    def _new_id(self, written: str) -> int:
         # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
         # matches only where it is written as one, never "it", "us" or "ai" in "said".
         capitals = (len(written) >= 2 and written.isupper()) or (
@@ -605,7 +603,7 @@ class Index:
         key = written if capitals else fold(written)
         word_id = self.surfaces.get(key)
         if word_id is None:
-            lem = word_lemma(written) if lem is None else lem
+            lem = word_lemma(written)
             word_id = self.surfaces[key] = self._id(lem.upper() if capitals else lem)
         return word_id
 

@@ -92,7 +92,7 @@ def extraction_pool(workers: int) -> Executor:
     # server imports trafilatura once and each worker is a fork of it, so workers start
     # in milliseconds and share those pages instead of each importing its own copy.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["curator._preload"])
+    context.set_forkserver_preload(["curator.extract", "trafilatura"])
     return _RestartingPool(
         lambda: ProcessPoolExecutor(
             max_workers=workers,
