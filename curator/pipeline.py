@@ -208,10 +208,10 @@ class _PageQueue:
     def take(self) -> _PageJob | None:
         for host in list(self.hosts):
             if self.busy.get(host, 0) < self.per_host:
-                queue = self.hosts.pop(host)
-                job = queue.popleft()
-                if queue:  # to the back of the line: round-robin
-                    self.hosts[host] = queue
+                jobs = self.hosts.pop(host)
+                job = jobs.popleft()
+                if jobs:  # to the back of the line: round-robin
+                    self.hosts[host] = jobs
                 self.busy[host] = self.busy.get(host, 0) + 1
                 return job
         return None
@@ -258,7 +258,7 @@ def fetch(
         pending = _Pending()
         done = pending.done
         done_pages = total_pages = 0
-        queue = _PageQueue(settings.per_host)
+        to_fetch = _PageQueue(settings.per_host)
         # Pages fetched or being fetched but not yet stored: enough to keep every fetch
         # thread and every extraction worker busy, few enough that 10,000 pages never
         # sit in memory at once.
@@ -318,10 +318,10 @@ def fetch(
                             _store_entry(store, job, None, "", report)
                             done_pages += 1
                             continue
-                        queue.add(job)
+                        to_fetch.add(job)
                 elif kind == "page":
                     job = payload  # type: ignore[assignment]
-                    queue.done(job)
+                    to_fetch.done(job)
                     try:
                         response: Response = future.result()
                     except FetchError as exc:
@@ -367,7 +367,7 @@ def fetch(
                     _store_entry(store, job, page, page.note, report)
                 if progress and kind != "feed":
                     progress("pages", done_pages, total_pages)
-            while in_flight < window and (next_job := queue.take()):
+            while in_flight < window and (next_job := to_fetch.take()):
                 in_flight += 1
                 pending[
                     threads.submit(
