@@ -961,7 +961,9 @@ class Index:
             np.fromiter((self.is_substantial(i, hits[i]) for i in order), bool, count=df),
         )
 
-    def _score_stats(self, found: _Stats, keep: np.ndarray, idf: float) -> tuple:
+    def _score_stats(
+        self, found: _Stats, keep: np.ndarray, idf: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``score_parts`` and ``is_substantial`` over arrays, same operations in the same
         order, so each score is the very float the Hit route gives."""
         docs = found.docs[keep]
@@ -994,6 +996,7 @@ class Index:
         ids = [np.array(sorted(e), dtype=np.int32) for e in expansions]
         if len(ids) == 2 and len(np.intersect1d(ids[0], ids[1])):
             return None
+        # per word: its ids (sorted) and the similarity of each, for lookups by position
         lookup = [
             (i, np.array([e[w] for w in i.tolist()], dtype=np.int64))
             for i, e in zip(ids, expansions, strict=True)
