@@ -565,30 +565,24 @@ class Index:
             except ValueError:  # damaged: split the text again
                 text = self._load_text(article.id) if self._load_text else article.text
                 return self._article_ids(article, text)
-            seen = self._written
-            mapping = list(map(seen.get, forms))
-            if None in mapping:
-                for k, word_id in enumerate(mapping):
-                    if word_id is None:
-                        mapping[k] = seen.get(forms[k])
-                        if mapping[k] is None:
-                            mapping[k] = seen[forms[k]] = self._new_id(forms[k])
-            ids = np.array(mapping, dtype=np.int32)
+            ids = np.array(self._lookup(forms), dtype=np.int32)
             return ids[title_local], ids[body_local], np.unique(ids)
         title_ids = np.array(self._ids(article.title), dtype=np.int32)
         body_ids = np.array(self._ids(source), dtype=np.int32)
         return title_ids, body_ids, np.unique(np.concatenate([title_ids, body_ids]))
 
     def _ids(self, text: str) -> list[int]:
-        # Most tokens were seen before as written: one dict lookup instead of folding,
-        # the capitals test and lemmatising for every token of the window.
+        return self._lookup(WORD.findall(text))
+
+    def _lookup(self, words: list[str]) -> list[int]:
+        """The ids of words as written. Most were seen before as written: one dict lookup
+        instead of folding, the capitals test and lemmatising for every one."""
         seen = self._written
-        words = WORD.findall(text)
         ids = list(map(seen.get, words))
         if None in ids:
             for k, word_id in enumerate(ids):
                 if word_id is None:
-                    word_id = seen.get(words[k])
+                    word_id = seen.get(words[k])  # may be the same word earlier in words
                     if word_id is None:
                         word_id = seen[words[k]] = self._new_id(words[k])
                     ids[k] = word_id
