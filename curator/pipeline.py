@@ -264,6 +264,8 @@ def fetch(
         # sit in memory at once.
         window = settings.concurrency + 2 * workers
         in_flight = 0
+        fetching = 0  # requests handed to the fetch threads and not yet back
+        feeds_waiting: deque[tuple[Feed, FeedState]] = deque()
 
         def fail(kind: str, url: str, error: str, feed: str) -> None:
             report.failures.append(FeedFailure(url=url, error=error, kind=kind, feed=feed))
@@ -294,16 +296,45 @@ def fetch(
                     feed.label,
                 )
                 continue
-            future = threads.submit(
-                _get_feed, fetcher, feed, state, workspace.root, settings.max_feed_bytes
-            )
-            pending[future] = ("feed", (feed, state))
-        total_feeds = len(pending)
+            feeds_waiting.append((feed, state))
+        total_feeds = len(feeds_waiting)
         done_feeds = 0
 
+        def hand_out() -> None:
+            """Give free fetch threads work: pages first, so extraction starts with the
+            first feed's entries instead of after the last feed; feeds with the rest."""
+            nonlocal in_flight, fetching, extractor, pool_started
+            while (
+                fetching < settings.concurrency
+                and in_flight < window
+                and (job := to_fetch.take())
+            ):
+                if extractor is None:  # starts while the first pages download
+                    pool_started = time.perf_counter()
+                    more = total_pages > 4 or done_feeds < total_feeds
+                    extractor = extraction_pool(workers if more else 1)
+                in_flight += 1
+                fetching += 1
+                pending[
+                    threads.submit(
+                        _get_page, fetcher, job, workspace.root, settings.max_page_bytes
+                    )
+                ] = ("page", job)
+            while fetching < settings.concurrency and feeds_waiting:
+                feed, state = feeds_waiting.popleft()
+                fetching += 1
+                pending[
+                    threads.submit(
+                        _get_feed, fetcher, feed, state, workspace.root, settings.max_feed_bytes
+                    )
+                ] = ("feed", (feed, state))
+
+        hand_out()
         while pending:
             for future in done.finished():
                 kind, payload = pending.pop(future)
+                if kind in ("feed", "page"):
+                    fetching -= 1
                 if kind == "feed":
                     done_feeds += 1
                     if progress:
@@ -331,9 +362,7 @@ def fetch(
                         _store_entry(store, job, None, f"page not fetched: {exc}", report)
                         continue
                     report.pages_fetched += 1
-                    if extractor is None:
-                        pool_started = time.perf_counter()
-                        extractor = extraction_pool(workers if total_pages > 4 else 1)
+                    assert extractor is not None  # started when the page was handed out
                     # The feed gives title, date and author; page metadata would cost
                     # ~1.5x the extraction time and a page's own date must not push an
                     # undated entry out of the window ("new when first seen").
@@ -367,13 +396,7 @@ def fetch(
                     _store_entry(store, job, page, page.note, report)
                 if progress and kind != "feed":
                     progress("pages", done_pages, total_pages)
-            while in_flight < window and (next_job := to_fetch.take()):
-                in_flight += 1
-                pending[
-                    threads.submit(
-                        _get_page, fetcher, next_job, workspace.root, settings.max_page_bytes
-                    )
-                ] = ("page", next_job)
+            hand_out()
         if extractor is not None:
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):

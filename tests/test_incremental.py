@@ -153,6 +153,27 @@ def test_pages_stream_through_the_pool_within_the_per_host_bound(
     assert report.timings["extract_cpu"] > 0  # extraction ran (in the pool) and was timed
 
 
+def test_pages_of_the_first_feed_are_fetched_before_the_next_feed(
+    workspace: Path, http_server: Server
+) -> None:
+    """With one request at a time, each feed's pages come before the next feed, so
+    extraction starts with the first feed instead of waiting for the last one."""
+    feeds = []
+    for f in range(3):
+        items = [_article(http_server, f * 10 + n) for n in range(2)]
+        url = http_server.add(f"/feed-{f}.xml", rss(items), content_type="application/rss+xml")
+        feeds.append(f"  - url: {url}\n")
+    (workspace / "feeds.yaml").write_text("feeds:\n" + "".join(feeds), encoding="utf-8")
+    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+    (workspace / "curator.yaml").write_text("concurrency: 1\n", encoding="utf-8")
+    workspace_obj = open_workspace(str(workspace))
+    with Store(workspace_obj.db_path) as store:
+        report = pipeline.fetch(workspace_obj, store)
+    assert report.articles_new == 6
+    order = [path.split("-")[0].lstrip("/") for path, _ in http_server.requests]
+    assert order == ["feed", "tomatoes", "tomatoes"] * 3
+
+
 TWO = """\
 contacts:
   - name: Ada Gardener
