@@ -305,9 +305,7 @@ def fetch(
             first feed's entries instead of after the last feed; feeds with the rest."""
             nonlocal in_flight, fetching, extractor, pool_started
             while (
-                fetching < settings.concurrency
-                and in_flight < window
-                and (job := to_fetch.take())
+                fetching < settings.concurrency and in_flight < window and (job := to_fetch.take())
             ):
                 if extractor is None:  # starts while the first pages download
                     pool_started = time.perf_counter()
@@ -316,9 +314,7 @@ def fetch(
                 in_flight += 1
                 fetching += 1
                 pending[
-                    threads.submit(
-                        _get_page, fetcher, job, workspace.root, settings.max_page_bytes
-                    )
+                    threads.submit(_get_page, fetcher, job, workspace.root, settings.max_page_bytes)
                 ] = ("page", job)
             while fetching < settings.concurrency and feeds_waiting:
                 feed, state = feeds_waiting.popleft()
