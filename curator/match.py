@@ -18,7 +18,6 @@ text length:
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from array import array
@@ -43,6 +42,7 @@ from curator.text import (
     known,
     lemma,
     word_lemma,
+    word_spans,
 )
 
 K1 = 1.2
@@ -515,6 +515,7 @@ class Index:
         self.articles = list(articles)
         self._load_text = load_text
         self._full: dict[int, Article] = {}
+        self._spans: dict[int, array] = {}  # word_spans of the texts in _full
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.surfaces: dict[str, int] = {}  # folded written form -> lemma id
@@ -1103,7 +1104,10 @@ class Index:
         # Show the first occurrence whose words are read together, if there is one.
         if hit.body_positions:
             ordered = sorted(hit.body_positions, key=lambda o: (_tightness(o) < 1, o))
-            snippet, marks, surfaces = snippet_for(article.text, ordered)
+            spans = self._spans.get(index)
+            if spans is None:  # an article is explained once per interest and person
+                spans = self._spans[index] = word_spans(article.text)
+            snippet, marks, surfaces = snippet_for(article.text, ordered, spans)
         else:
             ordered = sorted(hit.title_positions, key=lambda o: (_tightness(o) < 1, o))
             snippet, marks, surfaces = snippet_for(article.title, ordered)
@@ -1128,18 +1132,18 @@ SNIPPET_CHARS = 280
 
 
 def snippet_for(
-    text: str, occurrences: Sequence[Sequence[int]]
+    text: str, occurrences: Sequence[Sequence[int]], spans: array | None = None
 ) -> tuple[str, tuple[tuple[int, int], ...], dict[str, str]]:
-    """The sentence around the first occurrence, the spans to mark, and lemma -> word found."""
-    # Only the words up to a snippet's length past the first occurrence can be shown.
-    first_positions = occurrences[0] if occurrences else ()
-    limit = (max(first_positions) if first_positions else 0) + SNIPPET_CHARS
-    toks = [m.span() for m in itertools.islice(WORD.finditer(text), limit)]
-    first = [p for p in occurrences[0] if p < len(toks)] if occurrences else []
+    """The sentence around the first occurrence, the spans to mark, and lemma -> word found.
+
+    ``spans`` are the text's ``word_spans``, if already known."""
+    spans = word_spans(text) if spans is None else spans
+    count = len(spans) // 2
+    first = [p for p in occurrences[0] if p < count] if occurrences else []
     if not first:
         return text[:SNIPPET_CHARS], (), {}
-    start_char = toks[first[0]][0]
-    end_char = toks[first[-1]][1]
+    start_char = spans[2 * first[0]]
+    end_char = spans[2 * first[-1] + 1]
     begin = 0
     for m in _SENTENCE_END.finditer(text, 0, start_char):
         begin = m.end()
@@ -1161,9 +1165,9 @@ def snippet_for(
     shift = len(prefix) - begin
     marks = []
     for p in sorted({p for occ in occurrences for p in occ}):
-        if p < len(toks) and begin <= toks[p][0] and toks[p][1] <= finish:
-            marks.append((toks[p][0] + shift, toks[p][1] + shift))
+        if p < count and begin <= spans[2 * p] and spans[2 * p + 1] <= finish:
+            marks.append((spans[2 * p] + shift, spans[2 * p + 1] + shift))
     surfaces = {}
-    for written in (text[slice(*toks[p])] for p in first):
+    for written in (text[spans[2 * p] : spans[2 * p + 1]] for p in first):
         surfaces[word_lemma(written)] = surfaces[word_lemma(written).upper()] = written
     return prefix + text[begin:finish] + suffix, tuple(marks), surfaces

@@ -13,7 +13,7 @@ from curator import tokens
 from curator.match import Index
 from curator.models import Article
 from curator.store import Store
-from curator.text import WORD
+from curator.text import WORD, word_spans
 
 
 @settings(max_examples=200, deadline=None)
@@ -22,6 +22,15 @@ def test_unpacking_gives_back_every_word_in_order(title: str, text: str) -> None
     forms, title_ids, body_ids = tokens.unpack(tokens.pack(title, text))
     assert [forms[i] for i in title_ids] == WORD.findall(title)
     assert [forms[i] for i in body_ids] == WORD.findall(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.text(alphabet="ab1é_'’ -\n.", max_size=60))
+def test_word_spans_are_where_the_words_are(text: str) -> None:
+    spans = word_spans(text)
+    assert [(spans[k], spans[k + 1]) for k in range(0, len(spans), 2)] == [
+        m.span() for m in WORD.finditer(text)
+    ]
 
 
 def test_an_article_with_more_distinct_words_than_two_bytes_count() -> None:
