@@ -580,14 +580,16 @@ class Index:
         instead of folding, the capitals test and lemmatising for every one."""
         seen = self._written
         ids = list(map(seen.get, words))
-        if None in ids:
-            for k, word_id in enumerate(ids):
+        k = -1
+        try:
+            while True:  # only the new words cost Python work; list.index scans in C
+                k = ids.index(None, k + 1)
+                word_id = seen.get(words[k])  # may be the same word earlier in words
                 if word_id is None:
-                    word_id = seen.get(words[k])  # may be the same word earlier in words
-                    if word_id is None:
-                        word_id = seen[words[k]] = self._new_id(words[k])
-                    ids[k] = word_id
-        return ids  # type: ignore[return-value]
+                    word_id = seen[words[k]] = self._new_id(words[k])
+                ids[k] = word_id
+        except ValueError:
+            return ids  # type: ignore[return-value]
 
     def _new_id(self, written: str) -> int:
         # Words in capitals ("AI", "US", "IT", "EVs") keep their own ids, so an acronym
