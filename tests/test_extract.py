@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import CORPORA
 
-from curator.extract import extract_page, not_html
+from curator.extract import extract_page, not_html, plain_elements
 
 TEXT = "Die Brücke über den Fluß wurde gestern eröffnet, und viele Menschen kamen zur Feier. "
 
@@ -90,3 +91,42 @@ def test_metadata_when_asked():
     page = extract_page(article(head).encode(), "https://ex.org/a", "text/html", None, True)
     assert page.title == "Brücke" and page.author == "Ada Lovelace"
     assert page.published is not None and page.published.year == 2026
+
+
+FORMS = (
+    "<form action='/subscribe'><label for='e'>Your email</label><input id='e' name='e'>"
+    "<select name='s'><option>Weekly</option></select><textarea>Say hi</textarea></form>"
+)
+
+
+def _pages() -> list[bytes]:
+    pages = [
+        article(),
+        article(body=FORMS + "<p>" + TEXT * 3 + "</p>" + FORMS),
+        article(body="<table><tr><td>Cell one</td><td>" + TEXT + "</td></tr></table>"),
+        article(body="<!-- a comment --><?pi x?><p>" + TEXT * 2 + "&amp; more</p>"),
+    ]
+    if (CORPORA / "webpages").is_dir():
+        pages += [p.read_text("utf-8", "replace") for p in sorted((CORPORA / "webpages").iterdir())]
+    return [p.encode() for p in pages]
+
+
+def test_plain_element_classes_give_the_same_extraction() -> None:
+    """extract_page sets trafilatura's parser to plain element classes, which is faster;
+    the text, title, author and date are what lxml.html's own classes give."""
+    import trafilatura.utils
+    from lxml import html
+
+    pages = _pages()
+
+    def extract_all() -> list[object]:
+        return [extract_page(p, "https://ex.org/a", "text/html", None, True) for p in pages]
+
+    plain = extract_all()
+    parser = trafilatura.utils.HTML_PARSER
+    parser.set_element_class_lookup(html.HtmlElementClassLookup())
+    try:
+        assert extract_all() == plain
+    finally:
+        assert plain_elements(parser)
+    assert sum(1 for page in plain if page.text) >= 4  # type: ignore[attr-defined]
