@@ -421,17 +421,28 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
         if stage == "pages":
             extracted.append(time.perf_counter() - t0)
 
+    fetch = pipeline.fetch
+    fetch_ended: list[float] = []
+
+    def timed_fetch(*a: object, **k: object) -> object:
+        try:
+            return fetch(*a, **k)  # type: ignore[arg-type]
+        finally:
+            fetch_ended.append(time.perf_counter())
+
     pipeline._get_page = timed_get  # type: ignore[assignment]
+    pipeline.fetch = timed_fetch  # type: ignore[assignment]
     t0 = time.perf_counter()
     try:
         report, digest = pipeline.run(workspace, progress=progress)
     finally:
         pipeline._get_page = get_page
+        pipeline.fetch = fetch
     wall = time.perf_counter() - t0
     after = server_stats(port)
     # Which stage needed the memory: fetching (bounded by the in-flight window) or
     # matching (the window's articles and their index in memory).
-    fetch_end = t0 + report.timings.get("fetch", 0.0)
+    fetch_end = fetch_ended[0] if fetch_ended else t0
     during_fetch = [m for t, m in sampler.timeline if t0 <= t <= fetch_end]
     after_fetch = [m for t, m in sampler.timeline if fetch_end < t <= t0 + wall]
     # About twenty points of the run: (seconds, PSS of the tree, PSS of this process) in MB.
