@@ -12,7 +12,7 @@ from curator.config import Workspace, load_contacts
 from curator.files import atomic_write
 from curator.match import Index
 from curator.models import Contact, Interest
-from curator.store import Store, iso, now
+from curator.store import IN_WINDOW, Store, iso, now
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def recent_gaps(
     window = dict(
         store.db.execute(
             "SELECT id, COALESCE(published, fetched_at) FROM articles "
-            "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            f"WHERE {IN_WINDOW} ORDER BY id",
             (start,),
         ).fetchall()
     )

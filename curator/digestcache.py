@@ -23,7 +23,7 @@ from pathlib import Path
 
 from curator import __version__
 from curator.models import Contact, Suggestion
-from curator.store import Store, iso
+from curator.store import IN_WINDOW, Store, iso
 
 
 @cache
@@ -46,8 +46,7 @@ class DecisionCache:
     def __init__(self, store: Store, since: datetime, week: str, steering: Iterable[object]):
         self.store = store
         rows = store.db.execute(
-            "SELECT id, title, length(text) FROM articles "
-            "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            f"SELECT id, title, length(text) FROM articles WHERE {IN_WINDOW} ORDER BY id",
             (iso(since),),
         ).fetchall()
         self.article_count = len(rows)

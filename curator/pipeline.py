@@ -848,11 +848,7 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
     """Why one stored article is, or is not, suggested to one contact this week."""
     settings = workspace.settings
     with Store(workspace.db_path) as store:
-        article = store.article_by_url(url)
-        if article is None:
-            wanted = canonical_url(url)
-            stored = store.all_articles()
-            article = next((a for a in stored if canonical_url(a.url) == wanted), None)
+        article = store.article_by_url(url) or store.article_by_canonical_url(url)
         if article is None:
             raise CuratorError(
                 f"no stored article has the URL {url}; "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from curator import tokens
 from curator.models import Article
+from curator.urls import canonical_url
 
 M001_INITIAL = """
 CREATE TABLE feeds (
@@ -101,10 +102,18 @@ CREATE TABLE decision_cache (
 # does not split its text again; NULL for articles stored before, which are split then.
 M006_TOKENS = "ALTER TABLE articles ADD COLUMN tokens BLOB"
 
+# An index for the window's articles, by the date IN_WINDOW asks for, and one for
+# looking up an article by the link a person shares.
+M007_WINDOW = """
+CREATE INDEX IF NOT EXISTS articles_seen ON articles(COALESCE(published, fetched_at));
+CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
+    ("m007_window", M007_WINDOW),
 ]
 
 
@@ -140,6 +149,13 @@ class FeedState:
 
 
 _WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source"
+
+# The articles of a window (published, or first seen when undated, at or after ?), for
+# "WHERE {IN_WINDOW} ORDER BY id". The subquery reads the date index; a plain WHERE on
+# the date made SQLite scan the whole table (so that ORDER BY id came free), reading past
+# every stored text to the date columns: 0.42 s instead of 0.04 for 104,000 articles, a
+# year of weekly runs, in every run and every rerun.
+IN_WINDOW = "id IN (SELECT id FROM articles WHERE COALESCE(published, fetched_at) >= ?)"
 
 
 class Store:
@@ -344,8 +360,7 @@ class Store:
         ``text=False`` their text is left empty (see ``words_since``)."""
         columns = "*" if text else _WITHOUT_TEXT
         rows = self.db.execute(
-            f"SELECT {columns} FROM articles WHERE COALESCE(published, fetched_at) >= ? "
-            "ORDER BY id",
+            f"SELECT {columns} FROM articles WHERE {IN_WINDOW} ORDER BY id",
             (iso(since),),
         )
         return [self._article(r) for r in rows]
@@ -356,7 +371,7 @@ class Store:
         text: a week of text is never all held at once."""
         rows = self.db.execute(
             "SELECT tokens, CASE WHEN tokens IS NULL THEN text END FROM articles "
-            "WHERE COALESCE(published, fetched_at) >= ? ORDER BY id",
+            f"WHERE {IN_WINDOW} ORDER BY id",
             (iso(since),),
         )
         for packed, text in rows:
@@ -374,6 +389,16 @@ class Store:
             "SELECT * FROM articles WHERE url = ? OR link = ?", (url, url)
         ).fetchone()
         return self._article(row) if row else None
+
+    def article_by_canonical_url(self, url: str) -> Article | None:
+        """The article whose link has this canonical form (tracking parameters and the
+        like removed, see urls.canonical_url), reading links only, never texts."""
+        wanted = canonical_url(url)
+        for article_id, link in self.db.execute("SELECT id, link FROM articles ORDER BY id"):
+            if canonical_url(link) == wanted:
+                row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,))
+                return self._article(row.fetchone())
+        return None
 
     def article_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

@@ -31,6 +31,7 @@ def word_spans(text: str) -> array:
     ends = array("i", itertools.accumulate(map(len, _WORDS_AND_GAPS.split(text))))
     return ends[:-1]  # the last gap's end is the text's end, not a word's
 
+
 STOPWORDS = frozenset(
     [
         "a",
