@@ -18,6 +18,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import queue
 import random
 import re
 import resource
@@ -30,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
@@ -232,63 +234,91 @@ def server_stats(port: int) -> dict:
 # -- memory ------------------------------------------------------------------------------
 
 
+def _tree(pid: int, exclude: set[int]) -> list[int]:
+    out = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                for child in fh.read().split():
+                    if int(child) not in exclude:
+                        out += _tree(int(child), exclude)
+    except OSError:
+        pass
+    return out
+
+
+def _sample(root: int, exclude: set[int]) -> tuple[float, int, int, int]:
+    """(when it began, summed RSS, summed PSS, PSS of ``root`` alone) of the tree."""
+    began = time.perf_counter()  # a sample begun before a stage ended belongs to it
+    rss = pss = main = 0
+    for pid in _tree(root, exclude):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        main = main or (int(line.split()[1]) * 1024 if pid == root else 0)
+        except OSError:
+            pass
+    return began, rss, pss, main
+
+
+def _sample_until(root: int, exclude: set[int], stop: Any, out: Any) -> None:
+    os.nice(19)  # only what the run leaves over: see MemorySampler
+    exclude = exclude | {os.getpid()}
+    while not stop.wait(0.1):
+        out.put(_sample(root, exclude))
+
+
 class MemorySampler:
-    """Peak summed RSS of this process and its descendants (pool workers, forkserver)."""
+    """Memory of this process and its descendants (pool workers, forkserver), sampled
+    every 0.1 s by a child process at the lowest priority. Reading smaps_rollup costs
+    about 8 ms of CPU a sample; done in a thread here, it counted as the run's own CPU
+    and took about 8% of a core from the extraction workers. Under full load the sampler
+    gets less CPU and samples less often (``samples`` says how many were taken)."""
 
     def __init__(self, exclude: set[int]):
-        self.exclude = exclude
-        self.peak = 0  # summed RSS: counts pages shared by forked workers once per process
-        self.peak_pss = 0  # summed PSS: shared pages split between their processes
-        self.timeline: list[tuple[float, int]] = []  # (perf_counter, PSS)
-        self.main_pss: list[int] = []  # this process alone, at the same moments
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        ctx = multiprocessing.get_context("fork")
+        self._stop = ctx.Event()
+        self._out: multiprocessing.Queue = ctx.Queue()
+        self._process = ctx.Process(
+            target=_sample_until, args=(os.getpid(), exclude, self._stop, self._out)
+        )
+        self._samples: list[tuple[float, int, int, int]] = []
 
     def __enter__(self) -> MemorySampler:
-        self._thread.start()
+        self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        self._process.join()
+        self._drain()
 
-    def _tree(self, pid: int) -> list[int]:
-        out = [pid]
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as fh:
-                    for child in fh.read().split():
-                        if int(child) not in self.exclude:
-                            out += self._tree(int(child))
-        except OSError:
-            pass
-        return out
-
-    def sample(self) -> int:
-        began = time.perf_counter()
-        total = pss = main = 0
-        for pid in self._tree(os.getpid()):
+    def _drain(self) -> list[tuple[float, int, int, int]]:
+        while True:
             try:
-                with open(f"/proc/{pid}/smaps_rollup") as fh:
-                    for line in fh:
-                        if line.startswith("Rss:"):
-                            total += int(line.split()[1]) * 1024
-                        elif line.startswith("Pss:"):
-                            pss += int(line.split()[1]) * 1024
-                            if pid == os.getpid():
-                                main = int(line.split()[1]) * 1024
-            except OSError:
-                pass
-        self.peak = max(self.peak, total)
-        # stamped when the sample began: one begun before a stage ended belongs to it
-        self.peak_pss = max(self.peak_pss, pss)
-        self.timeline.append((began, pss))
-        self.main_pss.append(main)
-        return total
+                self._samples.append(self._out.get_nowait())
+            except queue.Empty:
+                return self._samples
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.sample()
+    @property
+    def timeline(self) -> list[tuple[float, int]]:  # (perf_counter, PSS)
+        return [(t, pss) for t, _, pss, _ in self._drain()]
+
+    @property
+    def main_pss(self) -> list[int]:  # this process alone, at the same moments
+        return [main for *_, main in self._drain()]
+
+    @property
+    def peak(self) -> int:  # summed RSS: pages shared by forked workers count in each
+        return max((rss for _, rss, _, _ in self._drain()), default=0)
+
+    @property
+    def peak_pss(self) -> int:  # summed PSS: shared pages split between their processes
+        return max((pss for _, _, pss, _ in self._drain()), default=0)
 
 
 # -- the measurements ----------------------------------------------------------------------
@@ -463,6 +493,7 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
         "articles_considered": digest.articles_considered,
         "suggestions": digest.suggestion_count,
         "peak_rss_mb": sampler.peak / 1e6,
+        "memory_samples": [len(during_fetch), len(after_fetch)],
         "peak_pss_fetch_mb": max(during_fetch, default=0) / 1e6,
         "peak_pss_match_render_mb": max(after_fetch, default=0) / 1e6,
         "memory_timeline": points,
@@ -621,6 +652,7 @@ def report(r: dict) -> None:
     print(
         f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching and "
         f"extracting, {cold['peak_pss_match_render_mb']:.0f} MB while matching and rendering"
+        " ({} and {} samples)".format(*cold.get("memory_samples", ("?", "?")))
     )
     for v in r.get("variants", []):
         first = r["variants"][0]
