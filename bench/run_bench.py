@@ -538,7 +538,13 @@ def main() -> None:
             )
         )
         maker.start()
-        result["week"] = made.get()
+        while True:  # the child's error is on stderr; waiting on for its result would hang
+            try:
+                result["week"] = made.get(timeout=1)
+                break
+            except queue.Empty:
+                if not maker.is_alive():
+                    raise SystemExit("could not generate the week (see the error above)") from None
         maker.join()
         ports: multiprocessing.Queue = ctx.Queue()
         server = ctx.Process(target=serve, args=(tmp / "site", ports), daemon=True)
