@@ -20,7 +20,8 @@ def clean_text(text: str | None, limit: int | None = None) -> str:
         return ""
     text = unicodedata.normalize("NFC", str(text))
     text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # _SPACES never spans lines, so one pass over the text does what one a line would
+    text = "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     text = _BLANK_LINES.sub("\n\n", text).strip()
     if limit and len(text) > limit:
         cut = text.rfind(" ", 0, limit)
