@@ -15,7 +15,7 @@ from conftest import Server, page, rss
 
 from curator import pipeline, tokens
 from curator.cli import cli
-from curator.config import open_workspace
+from curator.config import Workspace, open_workspace
 from curator.store import Store
 
 CONTACTS = """\
@@ -44,6 +44,14 @@ def _setup(workspace: Path, http_server: Server, items: list[dict[str, str]], **
     feed = http_server.add("/feed.xml", rss(items), content_type="application/rss+xml", **headers)
     (workspace / "feeds.yaml").write_text(f"feeds:\n  - url: {feed}\n", encoding="utf-8")
     (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+
+
+def _workspace(root: Path, feeds: list[str], settings: str) -> Workspace:
+    """The workspace with these feeds.yaml lines and curator.yaml text, and CONTACTS."""
+    (root / "feeds.yaml").write_text("feeds:\n" + "".join(feeds), encoding="utf-8")
+    (root / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
+    (root / "curator.yaml").write_text(settings, encoding="utf-8")
+    return open_workspace(str(root))
 
 
 def _page_hits(http_server: Server) -> int:
@@ -137,10 +145,7 @@ def test_pages_stream_through_the_pool_within_the_per_host_bound(
         mine = [i for i in items if f"//{host}:" in i["link"]]
         url = http_server.add(f"/{name}.xml", rss(mine), content_type="application/rss+xml")
         feeds.append(f"  - url: {url.replace('127.0.0.1', host)}\n")
-    (workspace / "feeds.yaml").write_text("feeds:\n" + "".join(feeds), encoding="utf-8")
-    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
-    (workspace / "curator.yaml").write_text("per_host: 1\nextract_workers: 2\n", encoding="utf-8")
-    workspace_obj = open_workspace(str(workspace))
+    workspace_obj = _workspace(workspace, feeds, "per_host: 1\nextract_workers: 2\n")
     with Store(workspace_obj.db_path) as store:
         report = pipeline.fetch(workspace_obj, store)
         stored = {a.title for a in store.all_articles()}
@@ -163,10 +168,7 @@ def test_pages_of_the_first_feed_are_fetched_before_the_next_feed(
         items = [_article(http_server, f * 10 + n) for n in range(2)]
         url = http_server.add(f"/feed-{f}.xml", rss(items), content_type="application/rss+xml")
         feeds.append(f"  - url: {url}\n")
-    (workspace / "feeds.yaml").write_text("feeds:\n" + "".join(feeds), encoding="utf-8")
-    (workspace / "contacts.yaml").write_text(CONTACTS, encoding="utf-8")
-    (workspace / "curator.yaml").write_text("concurrency: 1\n", encoding="utf-8")
-    workspace_obj = open_workspace(str(workspace))
+    workspace_obj = _workspace(workspace, feeds, "concurrency: 1\n")
     with Store(workspace_obj.db_path) as store:
         report = pipeline.fetch(workspace_obj, store)
     assert report.articles_new == 6
