@@ -392,13 +392,23 @@ class Store:
 
     def article_by_canonical_url(self, url: str) -> Article | None:
         """The article whose link has this canonical form (tracking parameters and the
-        like removed, see urls.canonical_url), reading links only, never texts."""
+        like removed, see urls.canonical_url). Articles are stored under that form; one
+        stored before the form changed is found by its link, read from the link index
+        alone (never from the rows, which hold the texts)."""
         wanted = canonical_url(url)
-        for article_id, link in self.db.execute("SELECT id, link FROM articles ORDER BY id"):
-            if canonical_url(link) == wanted:
-                row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,))
-                return self._article(row.fetchone())
-        return None
+        found = self.article_by_url(wanted)
+        if found is None:
+            ids = [
+                article_id
+                for article_id, link in self.db.execute(
+                    "SELECT id, link FROM articles INDEXED BY articles_link"
+                )
+                if canonical_url(link) == wanted
+            ]
+            if ids:
+                row = self.db.execute("SELECT * FROM articles WHERE id = ?", (min(ids),))
+                found = self._article(row.fetchone())
+        return found
 
     def article_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

@@ -70,3 +70,17 @@ def test_a_shared_link_is_found_without_reading_texts(store: Store) -> None:
     assert found is not None and found.url == "https://ex.org/8/3"
     assert found.text.startswith("Words of an article.")
     assert store.article_by_canonical_url("https://ex.org/nope") is None
+    # stored under a key of an older canonical form: found by its link
+    store.add_article(
+        url="https://ex.org/Legacy/",
+        link="https://ex.org/legacy",
+        title="Legacy",
+        text="Old words.",
+        author="",
+        published=now(),
+        feed_id=None,
+        feed_name="Feed",
+        source="page",
+    )
+    legacy = store.article_by_canonical_url("https://ex.org/legacy?utm_source=mail")
+    assert legacy is not None and legacy.title == "Legacy"
