@@ -258,8 +258,10 @@ def _sample(root: int, exclude: set[int]) -> tuple[float, int, int, int]:
                     if line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
                     elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
-                        main = main or (int(line.split()[1]) * 1024 if pid == root else 0)
+                        value = int(line.split()[1]) * 1024
+                        pss += value
+                        if pid == root:
+                            main = value
         except OSError:
             pass
     return began, rss, pss, main
@@ -277,7 +279,7 @@ class MemorySampler:
     every 0.1 s by a child process at the lowest priority. Reading smaps_rollup costs
     about 8 ms of CPU a sample; done in a thread here, it counted as the run's own CPU
     and took about 8% of a core from the extraction workers. Under full load the sampler
-    gets less CPU and samples less often (``samples`` says how many were taken)."""
+    gets less CPU and samples less often (the report says how many it took)."""
 
     def __init__(self, exclude: set[int]):
         ctx = multiprocessing.get_context("fork")
@@ -294,7 +296,9 @@ class MemorySampler:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._process.join()
+        while self._process.is_alive():  # read while it ends: a full pipe would hold it
+            self._drain()
+            self._process.join(0.1)
         self._drain()
 
     def _drain(self) -> list[tuple[float, int, int, int]]:
@@ -305,12 +309,9 @@ class MemorySampler:
                 return self._samples
 
     @property
-    def timeline(self) -> list[tuple[float, int]]:  # (perf_counter, PSS)
-        return [(t, pss) for t, _, pss, _ in self._drain()]
-
-    @property
-    def main_pss(self) -> list[int]:  # this process alone, at the same moments
-        return [main for *_, main in self._drain()]
+    def samples(self) -> list[tuple[float, int, int, int]]:
+        """(perf_counter, summed RSS, summed PSS, PSS of this process alone), so far."""
+        return list(self._drain())
 
     @property
     def peak(self) -> int:  # summed RSS: pages shared by forked workers count in each
@@ -473,12 +474,13 @@ def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
     # Which stage needed the memory: fetching (bounded by the in-flight window) or
     # matching (the window's articles and their index in memory).
     fetch_end = fetch_ended[0] if fetch_ended else t0
-    during_fetch = [m for t, m in sampler.timeline if t0 <= t <= fetch_end]
-    after_fetch = [m for t, m in sampler.timeline if fetch_end < t <= t0 + wall]
+    samples = sampler.samples
+    during_fetch = [pss for t, _, pss, _ in samples if t0 <= t <= fetch_end]
+    after_fetch = [pss for t, _, pss, _ in samples if fetch_end < t <= t0 + wall]
     # About twenty points of the run: (seconds, PSS of the tree, PSS of this process) in MB.
     points = [
         (round(t - t0, 1), round(m / 1e6), round(own / 1e6))
-        for (t, m), own in zip(sampler.timeline, sampler.main_pss, strict=True)
+        for t, _, m, own in samples
         if t0 <= t <= t0 + wall
     ]
     points = points[:: max(1, len(points) // 20)]
