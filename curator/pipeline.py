@@ -21,13 +21,14 @@ from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
 from curator.errors import CuratorError, FetchError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
-from curator.feeds import parse_feed
+from curator.feeds import ParsedFeed, parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
 from curator.match import Index
 from curator.models import Article, Contact, Entry, Feed, FeedFailure, RunReport, Suggestion
@@ -45,6 +46,7 @@ from curator.text import lemma
 from curator.urls import canonical_url, host_of
 
 log = logging.getLogger("curator")
+T = TypeVar("T")
 
 # (stage, done, total); stages "feeds" and "pages", then "done" once when fetching ends.
 Progress = Callable[[str, int, int], None]
@@ -186,38 +188,50 @@ class _PageJob:
     key: str  # canonical URL
 
 
-class _PageQueue:
-    """Pages waiting to be fetched, handed out round-robin over hosts.
+class _HostQueue(Generic[T]):
+    """Work waiting to be fetched, handed out round-robin over hosts, within ``slots``.
 
-    A host never gets more than ``per_host`` requests at once, so fetch threads do not sit
-    blocked on one busy site while pages from others wait; and the caller takes pages
-    only as extraction keeps up, so page bodies never pile up in memory.
+    Pages and feeds wait in two queues that share one count of requests per host, so a
+    fetch thread never sits blocked on a busy site while work for others waits. The
+    caller asks the page queue first: a burst of feeds cannot take a host's slots while
+    its pages, which the extraction workers wait for, queue behind them.
     """
 
-    def __init__(self, per_host: int):
-        self.per_host = max(1, per_host)
-        self.hosts: dict[str, deque[_PageJob]] = {}
-        self.busy: dict[str, int] = {}
+    def __init__(self, slots: _Slots, host: Callable[[T], str]):
+        self.slots = slots
+        self.host = host
+        self.hosts: dict[str, deque[T]] = {}
 
     def __len__(self) -> int:
         return sum(len(q) for q in self.hosts.values())
 
-    def add(self, job: _PageJob) -> None:
-        self.hosts.setdefault(host_of(job.entry.url), deque()).append(job)
+    def add(self, item: T) -> None:
+        self.hosts.setdefault(self.host(item), deque()).append(item)
 
-    def take(self) -> _PageJob | None:
+    def take(self) -> T | None:
         for host in list(self.hosts):
-            if self.busy.get(host, 0) < self.per_host:
-                jobs = self.hosts.pop(host)
-                job = jobs.popleft()
-                if jobs:  # to the back of the line: round-robin
-                    self.hosts[host] = jobs
-                self.busy[host] = self.busy.get(host, 0) + 1
-                return job
+            if self.slots.free(host):
+                items = self.hosts.pop(host)
+                item = items.popleft()
+                if items:  # to the back of the line: round-robin
+                    self.hosts[host] = items
+                self.slots.busy[host] = self.slots.busy.get(host, 0) + 1
+                return item
         return None
 
-    def done(self, job: _PageJob) -> None:
-        self.busy[host_of(job.entry.url)] -= 1
+    def done(self, item: T) -> None:
+        self.slots.busy[self.host(item)] -= 1
+
+
+@dataclass
+class _Slots:
+    """Requests in progress per host, pages and feeds together: at most ``per_host``."""
+
+    per_host: int
+    busy: dict[str, int] = field(default_factory=dict)
+
+    def free(self, host: str) -> bool:
+        return self.busy.get(host, 0) < max(1, self.per_host)
 
 
 def _next_attempt(failures: int, after: int, retry_after: float | None) -> datetime | None:
@@ -258,14 +272,17 @@ def fetch(
         pending = _Pending()
         done = pending.done
         done_pages = total_pages = 0
-        to_fetch = _PageQueue(settings.per_host)
+        slots = _Slots(settings.per_host)
+        to_fetch: _HostQueue[_PageJob] = _HostQueue(slots, lambda job: host_of(job.entry.url))
+        feeds_waiting: _HostQueue[tuple[Feed, FeedState]] = _HostQueue(
+            slots, lambda item: host_of(item[1].moved_to or item[0].url)
+        )
         # Pages fetched or being fetched but not yet stored: enough to keep every fetch
         # thread and every extraction worker busy, few enough that 10,000 pages never
         # sit in memory at once.
         window = settings.concurrency + 2 * workers
         in_flight = 0
         fetching = 0  # requests handed to the fetch threads and not yet back
-        feeds_waiting: deque[tuple[Feed, FeedState]] = deque()
 
         def fail(kind: str, url: str, error: str, feed: str) -> None:
             report.failures.append(FeedFailure(url=url, error=error, kind=kind, feed=feed))
@@ -296,7 +313,7 @@ def fetch(
                     feed.label,
                 )
                 continue
-            feeds_waiting.append((feed, state))
+            feeds_waiting.add((feed, state))
         total_feeds = len(feeds_waiting)
         done_feeds = 0
 
@@ -316,18 +333,26 @@ def fetch(
                 pending[
                     threads.submit(_get_page, fetcher, job, workspace.root, settings.max_page_bytes)
                 ] = ("page", job)
-            while fetching < settings.concurrency and feeds_waiting:
-                feed, state = feeds_waiting.popleft()
+            while fetching < settings.concurrency and (waiting := feeds_waiting.take()):
+                feed, state = waiting
                 fetching += 1
                 pending[
                     threads.submit(
-                        _get_feed, fetcher, feed, state, workspace.root, settings.max_feed_bytes
+                        _get_feed,
+                        fetcher,
+                        feed,
+                        state,
+                        workspace.root,
+                        settings.max_feed_bytes,
+                        settings.max_entries_per_feed,
                     )
                 ] = ("feed", (feed, state))
 
         hand_out()
         while pending:
-            for future in done.finished():
+            # Pages before feeds: a page fetched or extracted frees a slot that keeps the
+            # workers busy, while a batch of feeds (a few ms each to store) can wait.
+            for future in sorted(done.finished(), key=lambda f: pending[f][0] == "feed"):
                 kind, payload = pending.pop(future)
                 if kind in ("feed", "page"):
                     fetching -= 1
@@ -336,6 +361,7 @@ def fetch(
                     if progress:
                         progress("feeds", done_feeds, total_feeds)
                     feed, state = payload  # type: ignore[misc]
+                    feeds_waiting.done((feed, state))
                     t0 = time.perf_counter()
                     jobs = _handle_feed(future, feed, state, store, report, settings, cutoff, fail)
                     feed_seconds += time.perf_counter() - t0
@@ -414,11 +440,23 @@ def _fetchable(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https", "file")
 
 
+@dataclass
+class _FetchedFeed:
+    """A feed's response, parsed where it was fetched: its parse error, if any, is kept
+    for the run to record."""
+
+    response: Response
+    parsed: ParsedFeed | None = None
+    error: Exception | None = None
+
+
 def _get_feed(
-    fetcher: Fetcher, feed: Feed, state: FeedState, root: Path, max_bytes: int
-) -> Response:
+    fetcher: Fetcher, feed: Feed, state: FeedState, root: Path, max_bytes: int, max_entries: int
+) -> _FetchedFeed:
+    """Fetch and parse a feed, on a fetch thread: parsing takes milliseconds a feed, which
+    the thread that feeds the extraction workers should not spend."""
     url = state.moved_to or feed.url
-    return fetcher.get(
+    response = fetcher.get(
         url,
         etag=state.etag,
         last_modified=state.last_modified,
@@ -427,6 +465,15 @@ def _get_feed(
         max_bytes=max_bytes,
         file_root=root,
     )
+    if response.not_modified:
+        return _FetchedFeed(response)
+    try:
+        parsed = parse_feed(
+            response.body, response.url, response.headers.get("content-type", ""), max_entries
+        )
+    except Exception as exc:  # NotAFeedError, or a parser surprise on hostile bytes
+        return _FetchedFeed(response, error=exc)
+    return _FetchedFeed(response, parsed)
 
 
 def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Response:
@@ -455,7 +502,7 @@ def _handle_feed(
     fail: Callable[[str, str, str, str], None],
 ) -> list[_PageJob]:
     try:
-        response: Response = future.result()
+        fetched: _FetchedFeed = future.result()
     except HTTPStatusError as exc:
         retire = exc.status == 410
         error = str(exc)
@@ -481,6 +528,7 @@ def _handle_feed(
         )
         fail("feed", feed.url, _with_count(_reason(exc), failures), feed.label)
         return []
+    response = fetched.response
     if response.moved_to and response.moved_to != (state.moved_to or feed.url):
         store.feed_moved(state.id, response.moved_to)
         log.warning(
@@ -492,22 +540,17 @@ def _handle_feed(
         report.feeds_not_modified += 1
         store.feed_ok(state.id, "304", keep_validators=True)
         return []
-    try:
-        parsed = parse_feed(
-            response.body,
-            response.url,
-            response.headers.get("content-type", ""),
-            settings.max_entries_per_feed,
-        )
-    except Exception as exc:  # NotAFeedError, or a parser surprise on hostile bytes
+    if fetched.error is not None:  # NotAFeedError, or a parser surprise on hostile bytes
         failures = store.feed_failed(
             state.id,
-            "not a feed" if isinstance(exc, FetchError) else "error",
-            _reason(exc),
+            "not a feed" if isinstance(fetched.error, FetchError) else "error",
+            _reason(fetched.error),
             _next_attempt(state.consecutive_failures + 1, settings.backoff_after, None),
         )
-        fail("feed", feed.url, _with_count(_reason(exc), failures), feed.label)
+        fail("feed", feed.url, _with_count(_reason(fetched.error), failures), feed.label)
         return []
+    parsed = fetched.parsed
+    assert parsed is not None  # a response other than 304 is parsed, or has its error
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.label, warning)
     store.feed_ok(

@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import Server, page, rss
 
@@ -158,17 +159,24 @@ def test_pages_stream_through_the_pool_within_the_per_host_bound(
     assert report.timings["extract_cpu"] > 0  # extraction ran (in the pool) and was timed
 
 
+@pytest.mark.parametrize(
+    "settings",
+    ["concurrency: 1\n", "concurrency: 4\nper_host: 1\n"],
+    ids=["one fetch thread", "one request per host"],
+)
 def test_pages_of_the_first_feed_are_fetched_before_the_next_feed(
-    workspace: Path, http_server: Server
+    workspace: Path, http_server: Server, settings: str
 ) -> None:
     """With one request at a time, each feed's pages come before the next feed, so
-    extraction starts with the first feed instead of waiting for the last one."""
+    extraction starts with the first feed instead of waiting for the last one. Free
+    fetch threads do not change that: the other feeds on the same host wait for its
+    slot behind the pages, instead of taking it while the pages wait."""
     feeds = []
     for f in range(3):
         items = [_article(http_server, f * 10 + n) for n in range(2)]
         url = http_server.add(f"/feed-{f}.xml", rss(items), content_type="application/rss+xml")
         feeds.append(f"  - url: {url}\n")
-    workspace_obj = _workspace(workspace, feeds, "concurrency: 1\n")
+    workspace_obj = _workspace(workspace, feeds, settings)
     with Store(workspace_obj.db_path) as store:
         report = pipeline.fetch(workspace_obj, store)
     assert report.articles_new == 6
