@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Article:
     def date(self) -> datetime | None:
         return self.published or self.fetched_at
 
-    @property
+    @cached_property  # every format shows it, and splitting a long text is not free
     def reading_minutes(self) -> int:
         return max(1, round(len(self.text.split()) / 230))
 
