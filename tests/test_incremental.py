@@ -275,3 +275,18 @@ def test_no_extraction_process_outlives_fetching(workspace: Path, http_server: S
         report = pipeline.fetch(workspace_obj, store)
     assert report.pages_extracted == 8 and report.timings["extract_cpu"] > 0
     assert not [c for c in _children() if "forkserver" in c]
+
+
+def test_the_pipe_to_the_extraction_workers_holds_whole_pages() -> None:
+    """Pages are often larger than a pipe's default 64 kB; a worker should find the next
+    one whole instead of waiting for the pool's writer thread (bench/README.md). This
+    fails if Python moves the pool's private pipe, which would quietly undo that."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipes have a fixed size here")
+    pool = pipeline.extraction_pool(2)
+    try:
+        writer = pool._pool._call_queue._writer  # type: ignore[attr-defined]
+        assert fcntl.fcntl(writer.fileno(), fcntl.F_GETPIPE_SZ) >= pipeline.TASK_PIPE_BYTES
+    finally:
+        pool.shutdown()
