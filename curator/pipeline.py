@@ -1,8 +1,8 @@
 """Wires the stages: fetch -> parse -> extract -> store -> match -> rank -> render.
 
-Network work happens in a thread pool, extraction in a process pool, and every database
-write in the calling thread, so one slow feed never blocks the others and the store sees
-one writer. One failing feed or page is recorded and the run goes on.
+Network work and feed parsing happen in a thread pool, extraction in a process pool, and
+every database write in the calling thread, so one slow feed never blocks the others and
+the store sees one writer. One failing feed or page is recorded and the run goes on.
 """
 
 from __future__ import annotations
@@ -238,17 +238,16 @@ class _HostQueue(Generic[T]):
 
     def take(self) -> T | None:
         for host in list(self.hosts):
-            if self.slots.free(host):
+            if self.slots.take(host):
                 items = self.hosts.pop(host)
                 item = items.popleft()
                 if items:  # to the back of the line: round-robin
                     self.hosts[host] = items
-                self.slots.busy[host] = self.slots.busy.get(host, 0) + 1
                 return item
         return None
 
     def done(self, item: T) -> None:
-        self.slots.busy[self.host(item)] -= 1
+        self.slots.release(self.host(item))
 
 
 @dataclass
@@ -258,8 +257,15 @@ class _Slots:
     per_host: int
     busy: dict[str, int] = field(default_factory=dict)
 
-    def free(self, host: str) -> bool:
-        return self.busy.get(host, 0) < max(1, self.per_host)
+    def take(self, host: str) -> bool:
+        """Count one more request to ``host``, if it has a free slot; say if it had."""
+        if self.busy.get(host, 0) >= max(1, self.per_host):
+            return False
+        self.busy[host] = self.busy.get(host, 0) + 1
+        return True
+
+    def release(self, host: str) -> None:
+        self.busy[host] -= 1
 
 
 def _next_attempt(failures: int, after: int, retry_after: float | None) -> datetime | None:
