@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import cache
@@ -145,24 +145,47 @@ def resolve(host: str, timeout: float | None = None) -> list[str]:
     return addresses
 
 
+class Addresses:
+    """Host names resolved once per Fetcher, that is once a run.
+
+    A page on another site than its feed's was looked up on a new thread to check it,
+    and again for every new connection to it. Kept here, the addresses dialled are the
+    very ones checked. Only answers are kept: a name that failed to resolve, or did not
+    resolve in time, is asked again by the next request that needs it.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, list[str]] = {}
+
+    def __call__(self, host: str, timeout: float | None = None) -> list[str]:
+        key = host.lower()
+        addresses = self._known.get(key)
+        if addresses is None:
+            addresses = self._known[key] = resolve(host, timeout)
+        return addresses
+
+
 def _refuse_private(host: str, addresses: list[str]) -> None:
     for address in addresses:
         if _blocked_address(address):
             raise FetchError(f"refused: {host} resolves to a private address ({address})")
 
 
-def check_public(url: str, allowed_host: str | None = None) -> None:
+def check_public(
+    url: str, allowed_host: str | None = None, lookup: Callable[[str], list[str]] = resolve
+) -> None:
     """Refuse a URL whose host resolves to a loopback, private, link-local or metadata address.
 
     ``allowed_host`` (the host of a feed the user listed) is exempt, so a user's own
-    local feed and its pages still work.
+    local feed and its pages still work. ``lookup`` resolves the host (a Fetcher's
+    ``Addresses``, to resolve each host once).
     """
     host = (urlsplit(url).hostname or "").lower()
     if not host:
         raise FetchError(f"no host in {url!r}")
     if allowed_host and host == allowed_host.lower():
         return
-    _refuse_private(host, resolve(host))
+    _refuse_private(host, lookup(host))
 
 
 # The request in progress on this thread: its total deadline and, for links found in
@@ -212,6 +235,9 @@ class _BoundedStream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.SyncBackend):
+    def __init__(self, lookup: Callable[[str, float | None], list[str]] = resolve):
+        self._lookup = lookup
+
     def connect_tcp(
         self,
         host: str,
@@ -223,7 +249,7 @@ class _Backend(httpcore.SyncBackend):
         # Resolved here, within the limits, and the addresses dialled are the ones
         # checked: a name that looks public when checked and resolves privately when
         # connecting (DNS rebinding) still cannot reach the user's network.
-        addresses = resolve(host, _clamp(timeout, httpcore.ConnectTimeout))
+        addresses = self._lookup(host, _clamp(timeout, httpcore.ConnectTimeout))
         exempt = getattr(_request, "guard", None)
         if exempt is not None and host.lower() != exempt:
             _refuse_private(host, addresses)
@@ -249,7 +275,9 @@ def _verified_tls() -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
-def _transport(limits: Limits) -> httpx.HTTPTransport:
+def _transport(
+    limits: Limits, lookup: Callable[[str, float | None], list[str]] = resolve
+) -> httpx.HTTPTransport:
     """httpx's transport with verified TLS, on a pool that uses the bounded backend."""
     transport = httpx.HTTPTransport(verify=_verified_tls(), trust_env=False)
     # httpx does not take a network backend, so its pool is rebuilt with ours.
@@ -260,7 +288,7 @@ def _transport(limits: Limits) -> httpx.HTTPTransport:
         keepalive_expiry=5.0,
         http1=True,
         http2=False,
-        network_backend=_Backend(),
+        network_backend=_Backend(lookup),
     )
     return transport
 
@@ -322,8 +350,9 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
         self._strikes: dict[str, int] = {}  # requests per host that ran out of time
         self.requests = 0
+        self.addresses = Addresses()  # each host resolved once a run
         self.client = httpx.Client(
-            transport=_transport(self.limits),
+            transport=_transport(self.limits, self.addresses),
             verify=True,
             follow_redirects=False,
             trust_env=False,
@@ -405,7 +434,7 @@ class Fetcher:
                 raise FetchError(f"refused: only http(s) links are followed, not {url[:80]!r}")
             if guard or seen:
                 exempt = allowed_host or host_of(seen[0] if seen else url)
-                check_public(url, exempt)
+                check_public(url, exempt, self.addresses)
                 _request.guard = exempt.lower()
             seen.append(url)
             response = self._get_once(url, headers, deadline, max_bytes)

@@ -235,7 +235,7 @@ def test_the_address_dialled_is_checked_too(
     hostile: HostileServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
 ):
     # DNS rebinding: the name looks public when checked, then resolves privately
-    monkeypatch.setattr(fetch, "check_public", lambda url, allowed_host=None: None)
+    monkeypatch.setattr(fetch, "check_public", lambda *args: None)
     url = hostile.add("/admin", "secret")
     with pytest.raises(FetchError, match=r"refused: 127.0.0.1 resolves to a private address"):
         fetcher.get(url, guard=True, allowed_host="feeds.example.org")
@@ -383,6 +383,36 @@ def test_a_dns_server_that_never_answers_is_cut_off_by_the_deadline(
         f.get("https://slow-dns.example.org/feed.xml")
     with Fetcher(Limits(deadline=0.5)) as f, pytest.raises(FetchError, match=r"no answer within"):
         f.get("https://slow-dns.example.org/a", guard=True, allowed_host="feeds.example.org")
+
+
+def test_a_host_is_resolved_once_a_run_and_a_failed_name_again(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch
+):
+    real = fetch.socket.getaddrinfo
+    asked: list[str] = []
+    down = {"flaky.example.org"}
+
+    def counting(host, *args, **kwargs):
+        asked.append(host)
+        if host in down:
+            raise fetch.socket.gaierror(fetch.socket.EAI_AGAIN, "temporary failure")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", counting)
+    port = hostile.base.rsplit(":", 1)[1]
+    hostile.add("/a", "x")
+    with Fetcher() as f:
+        for _ in range(3):  # checked, refused, and the answer kept for the next page
+            with pytest.raises(FetchError, match=r"refused: localhost resolves to a private"):
+                f.get(f"http://localhost:{port}/a", guard=True, allowed_host="feeds.example.org")
+        for _ in range(2):  # a failure is not kept: the name may resolve later in the run
+            with pytest.raises(FetchError, match=r"cannot resolve flaky\.example\.org"):
+                f.get("http://flaky.example.org/a", guard=True, allowed_host="feeds.example.org")
+    assert asked.count("localhost") == 1
+    assert asked.count("flaky.example.org") == 2
+    with Fetcher() as f, pytest.raises(FetchError, match=r"refused"):  # a new run asks anew
+        f.get(f"http://localhost:{port}/a", guard=True, allowed_host="feeds.example.org")
+    assert asked.count("localhost") == 2
 
 
 def test_a_host_that_keeps_running_out_of_time_is_skipped_for_the_rest_of_the_run(
