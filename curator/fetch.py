@@ -132,8 +132,8 @@ def resolve(host: str, timeout: float | None = None) -> list[str]:
     worker = threading.Thread(target=work, name="curator-dns", daemon=True)
     worker.start()
     worker.join(limit)
-    if worker.is_alive():
-        raise FetchError(f"cannot resolve {host}: no answer within {limit:.3g} s")
+    if worker.is_alive():  # counts against the host, as a server that never answers does
+        raise TooSlow(f"cannot resolve {host}: no answer within {limit:.3g} s")
     error = box.get("error")
     if isinstance(error, OSError | UnicodeError):
         raise FetchError(f"cannot resolve {host}: {error}")
@@ -434,7 +434,13 @@ class Fetcher:
                 raise FetchError(f"refused: only http(s) links are followed, not {url[:80]!r}")
             if guard or seen:
                 exempt = allowed_host or host_of(seen[0] if seen else url)
-                check_public(url, exempt, self.addresses)
+                host = (urlsplit(url).hostname or "").lower()
+                self._check_strikes(host)
+                try:
+                    check_public(url, exempt, self.addresses)
+                except TooSlow:
+                    self._strike(host)
+                    raise
                 _request.guard = exempt.lower()
             seen.append(url)
             response = self._get_once(url, headers, deadline, max_bytes)
@@ -471,9 +477,12 @@ class Fetcher:
             try:
                 return self._transfer(url, headers, deadline, max_bytes)
             except TooSlow:
-                with self._hosts_lock:
-                    self._strikes[host] = self._strikes.get(host, 0) + 1
+                self._strike(host)
                 raise
+
+    def _strike(self, host: str) -> None:
+        with self._hosts_lock:
+            self._strikes[host] = self._strikes.get(host, 0) + 1
 
     def _check_strikes(self, host: str) -> None:
         # A tarpit host with 200 new articles would otherwise cost 200 deadlines in turn.

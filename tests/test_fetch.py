@@ -415,6 +415,30 @@ def test_a_host_is_resolved_once_a_run_and_a_failed_name_again(
     assert asked.count("localhost") == 2
 
 
+def test_a_name_that_never_resolves_is_skipped_like_a_slow_host(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # 200 new pages on a site whose name server is down must not cost 200 waits
+    real = fetch.socket.getaddrinfo
+    asked: list[str] = []
+
+    def silent_dns(host, *args, **kwargs):
+        if host == "slow-dns.example.org":
+            asked.append(host)
+            time.sleep(2)  # as a resolver whose server is down
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", silent_dns)
+    with Fetcher(Limits(deadline=0.3, host_strikes=2)) as f:
+        for n in range(2):
+            with pytest.raises(FetchError, match=r"no answer within"):
+                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_host="ex.org")
+        for n in range(2, 5):
+            with pytest.raises(FetchError, match=r"skipped: slow-dns\.example\.org ran out"):
+                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_host="ex.org")
+    assert len(asked) == 2
+
+
 def test_a_host_that_keeps_running_out_of_time_is_skipped_for_the_rest_of_the_run(
     hostile: HostileServer,
 ):
