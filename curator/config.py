@@ -59,6 +59,7 @@ class Settings:
     max_redirects: int = 5
     concurrency: int = 8  # simultaneous requests in all
     per_host: int = 2  # simultaneous requests to one host
+    host_strikes: int = 3  # requests to a site that run out of time before it is skipped
     extract_workers: int = 0  # 0 means one per CPU core
     extract_timeout: float = 20.0
     backoff_after: int = 3  # failures in a row before a feed is tried less often
@@ -227,7 +228,13 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
 
 _DURATION_SETTINGS = ("since", "default_cadence")
 # Numeric settings may not be negative; these must be at least 1 to mean anything.
-_MINIMUM = {"per_contact": 1, "concurrency": 1, "per_host": 1, "max_entries_per_feed": 1}
+_MINIMUM = {
+    "per_contact": 1,
+    "concurrency": 1,
+    "per_host": 1,
+    "host_strikes": 1,
+    "max_entries_per_feed": 1,
+}
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:

@@ -72,6 +72,7 @@ def fetcher_for(workspace: Workspace) -> Fetcher:
             max_bytes=s.max_page_bytes,
             max_redirects=s.max_redirects,
             per_host=s.per_host,
+            host_strikes=s.host_strikes,
             concurrency=s.concurrency,
         ),
         user_agent=s.user_agent,

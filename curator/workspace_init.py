@@ -67,6 +67,7 @@ SETTING_HELP = {
     "max_redirects": "redirects followed per request",
     "concurrency": "downloads at the same time",
     "per_host": "downloads at the same time from one site",
+    "host_strikes": "downloads from one site that may time out before the rest is skipped",
     "extract_workers": "processes extracting article text (0: one per CPU core)",
     "extract_timeout": "seconds allowed to extract one page",
     "backoff_after": "failures in a row before a feed is tried less often",

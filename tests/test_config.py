@@ -299,6 +299,11 @@ SETTINGS_ERRORS = [
         id="zero-per-contact",
     ),
     pytest.param(
+        "host_strikes: 0\n",
+        ["curator.yaml (line 1), setting 'host_strikes': must be at least 1, got 0"],
+        id="zero-host-strikes",
+    ),
+    pytest.param(
         "max_feed_bytes: -5\n",
         ["curator.yaml (line 1), setting 'max_feed_bytes': must be at least 0, got -5"],
         id="negative",

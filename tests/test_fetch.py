@@ -439,6 +439,18 @@ def test_a_name_that_never_resolves_is_skipped_like_a_slow_host(
     assert len(asked) == 2
 
 
+def test_how_many_times_a_site_may_run_out_of_time_is_a_setting(workspace: Path):
+    from curator.config import open_workspace
+    from curator.pipeline import fetcher_for
+
+    (workspace / "curator.yaml").write_text("host_strikes: 1\n", encoding="utf-8")
+    with fetcher_for(open_workspace(str(workspace))) as f:
+        assert f.limits.host_strikes == 1
+    (workspace / "curator.yaml").write_text("", encoding="utf-8")
+    with fetcher_for(open_workspace(str(workspace))) as f:
+        assert f.limits.host_strikes == 3
+
+
 def test_a_host_that_keeps_running_out_of_time_is_skipped_for_the_rest_of_the_run(
     hostile: HostileServer,
 ):
