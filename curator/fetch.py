@@ -145,6 +145,10 @@ def resolve(host: str, timeout: float | None = None) -> list[str]:
     return addresses
 
 
+# Resolves a host name within a timeout: resolve itself, or a Fetcher's Addresses.
+Lookup = Callable[[str, float | None], list[str]]
+
+
 class Addresses:
     """Host names resolved once per Fetcher, that is once a run.
 
@@ -171,9 +175,7 @@ def _refuse_private(host: str, addresses: list[str]) -> None:
             raise FetchError(f"refused: {host} resolves to a private address ({address})")
 
 
-def check_public(
-    url: str, allowed_host: str | None = None, lookup: Callable[[str], list[str]] = resolve
-) -> None:
+def check_public(url: str, allowed_host: str | None = None, lookup: Lookup = resolve) -> None:
     """Refuse a URL whose host resolves to a loopback, private, link-local or metadata address.
 
     ``allowed_host`` (the host of a feed the user listed) is exempt, so a user's own
@@ -185,7 +187,7 @@ def check_public(
         raise FetchError(f"no host in {url!r}")
     if allowed_host and host == allowed_host.lower():
         return
-    _refuse_private(host, lookup(host))
+    _refuse_private(host, lookup(host, None))
 
 
 # The request in progress on this thread: its total deadline and, for links found in
@@ -235,7 +237,7 @@ class _BoundedStream(httpcore.NetworkStream):
 
 
 class _Backend(httpcore.SyncBackend):
-    def __init__(self, lookup: Callable[[str, float | None], list[str]] = resolve):
+    def __init__(self, lookup: Lookup = resolve):
         self._lookup = lookup
 
     def connect_tcp(
@@ -275,9 +277,7 @@ def _verified_tls() -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
-def _transport(
-    limits: Limits, lookup: Callable[[str, float | None], list[str]] = resolve
-) -> httpx.HTTPTransport:
+def _transport(limits: Limits, lookup: Lookup = resolve) -> httpx.HTTPTransport:
     """httpx's transport with verified TLS, on a pool that uses the bounded backend."""
     transport = httpx.HTTPTransport(verify=_verified_tls(), trust_env=False)
     # httpx does not take a network backend, so its pool is rebuilt with ours.
