@@ -20,6 +20,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
@@ -36,8 +37,8 @@ from curator.rank import (
     STATUS_LABELS,
     Decision,
     Explanation,
+    Stories,
     explain_decision,
-    same_story,
     select,
     story_groups,
 )
@@ -733,19 +734,24 @@ class Matcher:
             store.suggested_before(week),
         )
 
+    @cached_property
+    def stories(self) -> Stories:
+        return Stories(self.index.articles)
+
     def excluded(self, contact: Contact) -> dict[int, tuple[str, str]]:
+        """Articles (by index) the contact must not be sent: suggested in an earlier
+        digest, or the story behind something in their history (shared, dismissed)."""
         out: dict[int, tuple[str, str]] = {}
-        before = self.suggested_before.get(contact.key, set())
+        before = self.suggested_before.get(contact.key)
         rows = self.history.get(contact.key, [])
-        for i, article in enumerate(self.index.articles):
+        same = self.stories.first_same([(row["title"], row["url"]) for row in rows]) if rows else {}
+        for i, article in enumerate(self.index.articles) if before else ():
             if article.id in before:
                 out[i] = ("suggested before", "already in an earlier digest")
-                continue
-            for row in rows:
-                if same_story(article, row["title"], row["url"]):
-                    out[i] = (row["action"], f"{row['action']} on {row['on_date'][:10]}")
-                    break
-        return out
+        for i in sorted(same.keys() - out.keys()):
+            row = rows[same[i]]
+            out[i] = (row["action"], f"{row['action']} on {row['on_date'][:10]}")
+        return dict(sorted(out.items()))
 
     def decide(
         self, contact: Contact, per_contact: int, min_score: float, *, explain: bool = False

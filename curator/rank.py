@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,11 +105,45 @@ def _similar_titles(titles: list[str]) -> dict[str, list[list[int]]]:
 
 
 def same_story(a: Article, title: str, url: str) -> bool:
-    """Is this article the story behind a remembered URL and title?"""
-    if canonical_url(a.url) == canonical_url(url):
-        return True
-    ta, tb = _title_key(a.title), _title_key(title)
-    return len(ta) >= 20 and len(tb) >= 20 and fuzz.token_sort_ratio(ta, tb) >= SAME_STORY_TITLE
+    """Is this article the story behind a remembered URL and title? (See Stories.)"""
+    return bool(Stories([a]).first_same([(title, url)]))
+
+
+class Stories:
+    """What same_story compares, made once for a window's articles: their canonical URLs
+    and title keys. A contact's history is then checked against all articles at once,
+    instead of one same_story call per article and remembered row (at 20 rows a contact
+    and 2,000 articles, 0.56 s a contact)."""
+
+    def __init__(self, articles: Sequence[Article]):
+        self.by_url: dict[str, list[int]] = {}
+        for i, article in enumerate(articles):
+            self.by_url.setdefault(canonical_url(article.url), []).append(i)
+        titles = [_title_key(a.title) for a in articles]
+        self.title_at = [i for i, t in enumerate(titles) if len(t) >= 20]
+        self.titles = [titles[i] for i in self.title_at]
+
+    def first_same(self, remembered: Sequence[tuple[str, str]]) -> dict[int, int]:
+        """For each article that is the story behind one of the remembered (title, URL)
+        pairs, the position of the first such pair: same_story's answer for every pair."""
+        first: dict[int, int] = {}
+        keys = [_title_key(title) for title, _ in remembered]
+        rows = [r for r, key in enumerate(keys) if len(key) >= 20]
+        similar: dict[int, list[int]] = {}
+        if rows and self.titles:
+            scores = process.cdist(
+                [keys[r] for r in rows],
+                self.titles,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=SAME_STORY_TITLE,
+                dtype=np.float64,  # as fuzz gives it: a float32 91.99999 would round to 92
+            )
+            for row, column in zip(*np.nonzero(scores >= SAME_STORY_TITLE), strict=True):
+                similar.setdefault(rows[row], []).append(self.title_at[column])
+        for r, (_, url) in enumerate(remembered):
+            for i in itertools.chain(self.by_url.get(canonical_url(url), ()), similar.get(r, ())):
+                first.setdefault(i, r)
+        return first
 
 
 def select(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from curator.match import Index
 from curator.models import Article, Contact, Interest
 from curator.rank import (
+    Stories,
     explain_decision,
     format_explanation,
     same_story,
@@ -86,6 +87,27 @@ def test_same_story_by_url_or_title() -> None:
     assert same_story(a, "", "https://a.example/x")
     assert same_story(a, "Heat pumps are booming across Europe.", "https://other.example/")
     assert not same_story(a, "Heat pumps are failing across Asia", "https://other.example/")
+
+
+def test_a_history_is_checked_against_every_article_at_once() -> None:
+    """Each article maps to the first remembered row (most recent first) that is its
+    story, by canonical URL or by a near-identical title of 20 characters or more."""
+    articles = [
+        art(1, "Heat pumps are booming across Europe", "", "https://a.example/x?utm_source=x"),
+        art(2, "A short title", "", "https://a.example/short"),
+        art(3, "Why the tram network keeps growing", "", "https://b.example/tram"),
+        art(4, "Nothing anyone remembers sharing at all", "", "https://c.example/new"),
+    ]
+    remembered = [
+        ("Heat pumps are failing across Asia", "https://other.example/1"),  # no: title too far
+        ("Why the tram network keeps growing!", "https://other.example/2"),  # 3, by its title
+        ("", "https://a.example/x"),  # 1, by its URL
+        ("A short title", "https://other.example/3"),  # no: too short to compare titles
+        ("Heat pumps are booming across Europe.", "https://other.example/4"),  # 1, later row
+    ]
+    assert Stories(articles).first_same(remembered) == {2: 1, 0: 2}
+    assert Stories(articles).first_same([]) == {}
+    assert Stories([]).first_same(remembered) == {}
 
 
 def test_avoid_blocks_only_articles_about_the_topic() -> None:
