@@ -432,6 +432,28 @@ def match_split(workspace_root: Path) -> dict:
     }
 
 
+def seed_history(root: Path, per_contact: int, seed: int) -> None:
+    """Give every contact ``per_contact`` earlier shares, as months of use would: each run
+    checks this week's articles against them (by URL, and by title for the same story
+    from another feed)."""
+    from curator.config import load_contacts, open_workspace
+    from curator.store import Store, now
+
+    rng = random.Random(seed)
+    workspace = open_workspace(str(root))
+    with Store(workspace.db_path) as store, store.transaction():
+        for contact in load_contacts(workspace):
+            for k in range(per_contact):
+                words = " ".join(rng.choice(STOP.split()) for _ in range(5))
+                store.add_history(
+                    contact.key,
+                    f"https://elsewhere.example/{contact.key}/{k}",
+                    "shared",
+                    now() - timedelta(days=7 * (k + 2)),
+                    title=f"An earlier story, number {k}: {words}",
+                )
+
+
 def run_pipeline(root: Path, port: int, sampler: MemorySampler) -> dict:
     from curator import pipeline
     from curator.config import open_workspace
@@ -520,6 +542,9 @@ def main() -> None:
         "--variants", type=int, default=0, help="also time trafilatura options on N pages"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace")
+    parser.add_argument(
+        "--history", type=int, default=0, help="earlier shares per contact (default 0)"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="curator-bench-"))
@@ -557,6 +582,8 @@ def main() -> None:
         )
         (tmp / "feeds.yaml").write_text(f"feeds:\n{feeds}\n", encoding="utf-8")
         (tmp / "curator.yaml").write_text(f"extract_workers: {args.workers}\n", encoding="utf-8")
+        if args.history:
+            seed_history(tmp, args.history, args.seed)
 
         pages = tmp / "site" / "pages"
         sample = list(range(args.articles))
@@ -607,7 +634,8 @@ def report(r: dict) -> None:
 
     w = r["week"]
     print(
-        f"\n{n} articles, {w['feeds']} feeds, {w['contacts']} contacts x 6 interests, "
+        f"\n{n} articles, {w['feeds']} feeds, {w['contacts']} contacts x 6 interests"
+        f" and {r['args'].get('history', 0)} earlier shares each, "
         f"{w['page_mb']} MB of pages, {r['cores']} cores, load average "
         f"{r['loadavg_start'][0]:.1f} at start, {r['loadavg_end'][0]:.1f} at end"
     )
