@@ -739,19 +739,19 @@ class Matcher:
         return Stories(self.index.articles)
 
     def excluded(self, contact: Contact) -> dict[int, tuple[str, str]]:
-        """Articles (by index) the contact must not be sent: suggested in an earlier
-        digest, or the story behind something in their history (shared, dismissed)."""
-        out: dict[int, tuple[str, str]] = {}
-        before = self.suggested_before.get(contact.key)
+        """Articles (by index, in order) the contact must not be sent: suggested in an
+        earlier digest, else the story behind something in their history."""
+        before = self.suggested_before.get(contact.key, set())
         rows = self.history.get(contact.key, [])
-        same = self.stories.first_same([(row["title"], row["url"]) for row in rows]) if rows else {}
-        for i, article in enumerate(self.index.articles) if before else ():
-            if article.id in before:
-                out[i] = ("suggested before", "already in an earlier digest")
-        for i in sorted(same.keys() - out.keys()):
-            row = rows[same[i]]
-            out[i] = (row["action"], f"{row['action']} on {row['on_date'][:10]}")
-        return dict(sorted(out.items()))
+        out = dict.fromkeys(
+            (i for i, article in enumerate(self.index.articles) if article.id in before),
+            ("suggested before", "already in an earlier digest"),
+        )
+        remembered = [(row["title"], row["url"]) for row in rows]
+        for i, r in self.stories.first_same(remembered).items():
+            row = rows[r]
+            out.setdefault(i, (row["action"], f"{row['action']} on {row['on_date'][:10]}"))
+        return dict(sorted(out.items()))  # select lets the last of a story's articles speak
 
     def decide(
         self, contact: Contact, per_contact: int, min_score: float, *, explain: bool = False
