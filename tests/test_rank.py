@@ -107,6 +107,13 @@ def test_a_history_is_checked_against_every_article_at_once() -> None:
     ]
     assert Stories(articles).first_same(remembered) == {2: 1, 0: 2}
     assert Stories(articles).first_same([]) == {}
+    # the threshold is exact: 91.7 is not 92, though it rounds to it
+    europe = [art(1, "Heat pumps are booming across Europe this winter", "")]
+    below, at = (
+        "Heat pumpsxare booming across Europe this winter",
+        "Hxat pumps are booming across Europe this winter today",
+    )
+    assert Stories(europe).first_same([(below, ""), (at, "")]) == {0: 1}
     assert Stories([]).first_same(remembered) == {}
 
 
