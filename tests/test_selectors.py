@@ -148,7 +148,7 @@ value = st.one_of(
     st.builds(
         lambda a, b, sep, upper: (a + sep + b).upper() if upper else a + sep + b,
         st.sampled_from(WORDS),
-        st.sampled_from(WORDS + ["", "ad", "x"]),
+        st.sampled_from([*WORDS, "", "ad", "x"]),
         st.sampled_from(["", " ", "-", "_", "  "]),
         st.booleans(),
     ),
