@@ -735,16 +735,21 @@ class Matcher:
         )
 
     @cached_property
+    def positions(self) -> dict[int, int]:
+        """Each article's place in the index, by article id."""
+        return {article.id: i for i, article in enumerate(self.index.articles)}
+
+    @cached_property
     def stories(self) -> Stories:
         return Stories(self.index.articles)
 
     def excluded(self, contact: Contact) -> dict[int, tuple[str, str]]:
         """Articles (by index, in order) the contact must not be sent: suggested in an
         earlier digest, else the story behind something in their history."""
-        before = self.suggested_before.get(contact.key, set())
+        before = self.suggested_before.get(contact.key, ())
         rows = self.history.get(contact.key, [])
         out = dict.fromkeys(
-            (i for i, article in enumerate(self.index.articles) if article.id in before),
+            (self.positions[a] for a in before if a in self.positions),
             ("suggested before", "already in an earlier digest"),
         )
         remembered = [(row["title"], row["url"]) for row in rows]

@@ -165,3 +165,40 @@ def test_bad_input_gives_clear_errors(site: Server, workspace: Path):
 def test_history_of_someone_with_nothing_yet(site: Server, workspace: Path):
     out = invoke(workspace, "history", "ana").stdout
     assert out == "Nothing shared with or dismissed for Ana Souza yet.\n"
+
+
+def test_an_article_in_an_earlier_digest_is_not_suggested_the_next_week(
+    http_server: Server, workspace: Path
+):
+    from curator import pipeline
+    from curator.config import load_contacts, open_workspace
+    from curator.store import Store
+
+    make_site(http_server, workspace)
+    (workspace / "curator.yaml").write_text("extract_workers: 1\nsince: 30d\n")
+    invoke(workspace, "fetch")
+    ws = open_workspace(str(workspace))
+    contacts = load_contacts(ws)
+    today = datetime.now(UTC)
+
+    def digest(when: datetime) -> dict[str, list[str]]:
+        with Store(ws.db_path) as store:
+            d = pipeline.build_digest(ws, store, contacts, when=when)
+        return {
+            p.contact.name: [s.article.url.rsplit("/", 1)[-1] for s in p.suggestions]
+            for p in d.people
+        }
+
+    first = digest(today)
+    assert first["Zoe Park"] == ["heat.html", "retrofit.html"]
+    assert first["Zack Lee"] == ["marathon.html"]
+    assert digest(today) == first  # the same week again: the same digest
+    # The next week the articles are still in the window, but each person has had them.
+    assert digest(today + timedelta(days=7)) == {name: [] for name in first}
+    with Store(ws.db_path) as store:
+        matcher = pipeline.Matcher.build(store, today - timedelta(days=30), "2099-W01")
+    zoe = next(c for c in contacts if c.name == "Zoe Park")
+    assert set(matcher.excluded(zoe).values()) == {
+        ("suggested before", "already in an earlier digest")
+    }
+    assert len(matcher.excluded(zoe)) == 2
