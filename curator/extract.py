@@ -137,9 +137,7 @@ def _trafilatura() -> Any:
         plain_elements(parser)
         from curator import selectors
 
-        xpaths = getattr(trafilatura, "xpaths", None)
-        if xpaths is not None:
-            selectors.install(xpaths)
+        selectors.install()
     return trafilatura
 
 

@@ -26,25 +26,28 @@ The part understood, with XPath 1.0's meaning:
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from lxml import etree
 
-# trafilatura's lists of content selectors (not metadata, which runs on few pages)
-CONTENT_LISTS = (
-    "BODY_XPATH",
-    "COMMENTS_XPATH",
-    "COMMENTS_DISCARD_XPATH",
-    "DISCARD_IMAGE_ELEMENTS",
-    "OVERALL_DISCARD_XPATH",
-    "PRECISION_DISCARD_XPATH",
-    "RAW_TREE_PRUNE_XPATH",
-    "REMOVE_COMMENTS_AND_LISTS_XPATH",
-    "REMOVE_COMMENTS_XPATH",
-    "TEASER_DISCARD_XPATH",
+# Where trafilatura keeps the selectors its text extraction uses: lists of them, and one
+# on its own. Metadata's are left alone: few pages need them.
+PLACES = (
+    ("trafilatura.xpaths", "BODY_XPATH"),
+    ("trafilatura.xpaths", "COMMENTS_XPATH"),
+    ("trafilatura.xpaths", "COMMENTS_DISCARD_XPATH"),
+    ("trafilatura.xpaths", "DISCARD_IMAGE_ELEMENTS"),
+    ("trafilatura.xpaths", "OVERALL_DISCARD_XPATH"),
+    ("trafilatura.xpaths", "PRECISION_DISCARD_XPATH"),
+    ("trafilatura.xpaths", "RAW_TREE_PRUNE_XPATH"),
+    ("trafilatura.xpaths", "REMOVE_COMMENTS_AND_LISTS_XPATH"),
+    ("trafilatura.xpaths", "REMOVE_COMMENTS_XPATH"),
+    ("trafilatura.xpaths", "TEASER_DISCARD_XPATH"),
+    ("trafilatura.baseline", "BASIC_CLEAN_XPATH"),
 )
 
 
@@ -98,10 +101,14 @@ class Selector:
 
 def _first_value(el: Any, names: tuple[str, ...]) -> str:
     """An attribute set's string value: the first present, in the element's own order."""
-    present = [n for n in names if el.get(n) is not None]
-    if len(present) < 2:
-        return el.get(present[0]) if present else ""
-    return next(v for k, v in el.items() if k in names)
+    found = None
+    for name in names:
+        value = el.get(name)
+        if value is not None:
+            if found is not None:  # two present: which comes first is the element's say
+                return next(v for k, v in el.items() if k in names)
+            found = value
+    return found or ""
 
 
 def _translation(source: str, target: str) -> dict[int, int | None]:
@@ -144,14 +151,14 @@ class _Parser:
 
     # -- grammar
     def selector(self) -> Selector:
-        first_only = self.at("op", "(")
-        if first_only:
-            self.take("op", "(")
-        tags, tests, per_parent = self.step()
-        if first_only:
-            for text in (")", "[", "1", "]"):
-                self.take("number" if text == "1" else "op", text)
+        branches = [self.branch()]
+        while self.at("op", "|"):
+            self.take("op", "|")
+            branches.append(self.branch())
         self.take("end")
+        if len(branches) > 1:
+            return self.union(branches)
+        tags, tests, per_parent, first_only = branches[0]
         walk = f"tree.iterdescendants(*{tags!r})" if tags else "tree.iterdescendants(Element)"
         keep = " and ".join(f"({t})" for t in tests) or "True"
         lines = ["def select(tree):", "    found = []"]
@@ -169,7 +176,44 @@ class _Parser:
         if first_only:
             lines.append("            break")
         lines.append("    return found")
+        return self.done(lines)
+
+    def union(self, branches: list[tuple[tuple[str, ...], list[str], bool, bool]]) -> Selector:
+        """``a|b|...``: every element that one of them selects, once, in document order,
+        found in one walk. Only for branches without [1], whose results do not depend on
+        what else the walk has seen."""
+        if any(per_parent or first_only for _, _, per_parent, first_only in branches):
+            raise Unsupported("[1] in a union")
+        conditions = []
+        for tags, tests, _, _ in branches:
+            names = [f"el.tag == {tags[0]!r}"] if tags else []
+            conditions.append(" and ".join(names + [f"({t})" for t in tests]) or "True")
+        named = [tags for tags, *_ in branches]
+        walk = "Element" if not all(named) else ", ".join(repr(n) for t in named for n in t)
+        keep = " or ".join(f"({c})" for c in conditions)
+        lines = [
+            "def select(tree):",
+            "    found = []",
+            f"    for el in tree.iterdescendants({walk}):",
+            "        get = el.get",
+            f"        if {keep}:",
+            "            found.append(el)",
+            "    return found",
+        ]
+        return self.done(lines)
+
+    def done(self, lines: list[str]) -> Selector:
         return Selector(self.source, "\n".join(lines) + "\n", self.constants)
+
+    def branch(self) -> tuple[tuple[str, ...], list[str], bool, bool]:
+        first_only = self.at("op", "(")
+        if first_only:
+            self.take("op", "(")
+        tags, tests, per_parent = self.step()
+        if first_only:
+            for text in (")", "[", "1", "]"):
+                self.take("number" if text == "1" else "op", text)
+        return tags, tests, per_parent, first_only
 
     def step(self) -> tuple[tuple[str, ...], list[str], bool]:
         self.take("path")
@@ -306,42 +350,63 @@ def compile_xpath(source: str) -> Selector:
     return _Parser(source).selector()
 
 
-def install(xpaths: object, lists: Iterable[str] = CONTENT_LISTS) -> list[str]:
-    """Replace, in place, each expression of trafilatura's content lists that this module
-    can evaluate; return the names of those replaced (``LIST[i]``). The prefix ``re`` is
-    taken to be EXSLT's regular expressions, as trafilatura binds it. Installing twice
-    changes nothing more."""
-    replaced = []
-    for name in lists:
-        items = getattr(xpaths, name, None)
-        if not isinstance(items, list):
+def _slots() -> Iterator[tuple[Any, Any, object, str]]:
+    """(holder, key, selector, name) for each of PLACES that exists in this trafilatura."""
+    for module_name, name in PLACES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
             continue
-        for n, item in enumerate(items):
-            source = getattr(item, "path", None)
-            if not isinstance(item, etree.XPath) or not isinstance(source, str):
-                continue
-            try:
-                selector = compile_xpath(source)
-            except Unsupported:
-                continue
-            selector.original = item
-            items[n] = selector
-            replaced.append(f"{name}[{n}]")
+        value = getattr(module, name, None)
+        if isinstance(value, list):
+            for n, item in enumerate(value):
+                yield value, n, item, f"{name}[{n}]"
+        elif value is not None:
+            yield module, name, value, name
+
+
+def _put(holder: Any, key: Any, value: object) -> None:
+    if isinstance(holder, list):
+        holder[key] = value
+    else:
+        setattr(holder, key, value)
+
+
+def current() -> dict[str, object]:
+    """What trafilatura uses now in each of PLACES: a Selector, or its own XPath."""
+    return {name: item for _, _, item, name in _slots()}
+
+
+def install() -> list[str]:
+    """Replace, in place, each of trafilatura's selectors (PLACES) that this module can
+    evaluate; return the names of those replaced (``LIST[i]`` or ``NAME``). The prefix
+    ``re`` is taken to be EXSLT's regular expressions, as trafilatura binds it.
+    Installing twice changes nothing more."""
+    replaced = []
+    for holder, key, item, name in _slots():
+        source = getattr(item, "path", None)
+        if not isinstance(item, etree.XPath) or not isinstance(source, str):
+            continue
+        try:
+            selector = compile_xpath(source)
+        except Unsupported:
+            continue
+        selector.original = item
+        _put(holder, key, selector)
+        replaced.append(name)
     return replaced
 
 
 @contextmanager
-def stock(xpaths: object, lists: Iterable[str] = CONTENT_LISTS) -> Iterator[None]:
+def stock() -> Iterator[None]:
     """Within the block, trafilatura's own XPath again (to compare, in tests and the bench)."""
     swapped = []
-    for name in lists:
-        items = getattr(xpaths, name, None)
-        for n, item in enumerate(items if isinstance(items, list) else []):
-            if isinstance(item, Selector) and item.original is not None:
-                items[n] = item.original
-                swapped.append((items, n, item))
+    for holder, key, item, _ in _slots():
+        if isinstance(item, Selector) and item.original is not None:
+            _put(holder, key, item.original)
+            swapped.append((holder, key, item))
     try:
         yield
     finally:
-        for items, n, item in swapped:
-            items[n] = item
+        for holder, key, item in swapped:
+            _put(holder, key, item)

@@ -16,7 +16,7 @@ from trafilatura.utils import load_html
 from curator import selectors
 from curator.extract import _trafilatura, extract_page
 
-XPATHS = _trafilatura().xpaths  # installs the selectors, as extraction does
+_trafilatura()  # installs the selectors, as extraction does
 NS = {"re": "http://exslt.org/regular-expressions"}
 
 TREE = """<html><body>
@@ -50,6 +50,8 @@ EXPRESSIONS = [
     ".//*[@aria-hidden='true' and contains(@style, 'display: none')]",
     ".//*[re:test(@class, 'fulltext', 'i')]",
     ".//*",
+    ".//section|.//div[@class='post']|.//*[re:test(@id|@class, '^x')]|.//h1",
+    ".//main|.//*[self::li]",
     ".//*[self::svg:div]",
 ]
 
@@ -78,7 +80,8 @@ def test_each_construct_means_what_libxml2_takes_it_to_mean(expression: str) -> 
         ".//*[last()]",
         ".//div[2]",
         "(.//div)[2]",
-        ".//cite|.//quote",
+        "(.//div)[1]|.//p",
+        ".//div[1]|.//p",
         "//div",
         ".//div/p",
         ".//*[text()='x']",
@@ -95,11 +98,7 @@ def test_what_it_cannot_evaluate_is_refused(expression: str) -> None:
 
 
 def test_trafilatura_s_costly_selectors_are_replaced_and_the_rest_left_alone() -> None:
-    kinds = {
-        f"{name}[{n}]": type(item).__name__
-        for name in selectors.CONTENT_LISTS
-        for n, item in enumerate(getattr(XPATHS, name))
-    }
+    kinds = {name: type(item).__name__ for name, item in selectors.current().items()}
     # If a trafilatura release writes these differently, extraction stays right but slower.
     for name in (
         "OVERALL_DISCARD_XPATH[0]",
@@ -107,20 +106,15 @@ def test_trafilatura_s_costly_selectors_are_replaced_and_the_rest_left_alone() -
         "REMOVE_COMMENTS_AND_LISTS_XPATH[0]",
         "RAW_TREE_PRUNE_XPATH[0]",
         "BODY_XPATH[0]",
+        "BASIC_CLEAN_XPATH",
     ):
         assert kinds[name] == "Selector", (name, trafilatura.__version__)
-    assert set(kinds.values()) <= {"Selector", "XPath"}
-    assert "XPath" in kinds.values()  # unions, for one, stay with libxml2
-    assert selectors.install(XPATHS) == []  # installing again changes nothing
+    assert set(kinds.values()) == {"Selector", "XPath"}  # a union with [1] stays an XPath
+    assert selectors.install() == []  # installing again changes nothing
 
 
 def _replaced() -> list[selectors.Selector]:
-    return [
-        item
-        for name in selectors.CONTENT_LISTS
-        for item in getattr(XPATHS, name)
-        if isinstance(item, selectors.Selector)
-    ]
+    return [item for item in selectors.current().values() if isinstance(item, selectors.Selector)]
 
 
 def _same_on(tree: etree._Element) -> None:
@@ -139,7 +133,19 @@ def _literals() -> list[str]:
 
 WORDS = _literals()
 TAGS = ["div", "section", "aside", "article", "main", "p", "span", "list", "item", "ol", "ul"]
-TAGS += ["details", "h1", "header", "cite", "li", "a"]
+TAGS += [
+    "details",
+    "h1",
+    "header",
+    "cite",
+    "quote",
+    "li",
+    "a",
+    "footer",
+    "script",
+    "svg",
+    "template",
+]
 ATTRIBUTES = ["id", "class", "role", "style", "data-component", "aria-hidden", "itemprop"]
 ATTRIBUTES += ["data-lp-replacement-content"]
 
@@ -220,8 +226,8 @@ def test_extraction_is_the_same_as_with_trafilatura_s_own_xpath() -> None:
         return [extract_page(p, "https://ex.org/a", "text/html", None, True) for p in pages]
 
     fast = extract_all()
-    with selectors.stock(XPATHS):
-        assert not any(isinstance(item, selectors.Selector) for item in XPATHS.BODY_XPATH)
+    with selectors.stock():
+        assert not _replaced()
         assert extract_all() == fast
-    assert isinstance(XPATHS.BODY_XPATH[0], selectors.Selector)
+    assert isinstance(selectors.current()["BODY_XPATH[0]"], selectors.Selector)
     assert sum(1 for page in fast if page.text) >= 2  # type: ignore[attr-defined]
