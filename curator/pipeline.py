@@ -792,8 +792,10 @@ def build_digest(
     when: datetime | None = None,
     failures: list[FeedFailure] | None = None,
     draft: Callable[[Suggestion], str] | None = None,
+    feeds: int | None = None,
 ) -> Digest:
-    """Match and rank every contact over the window's articles; record the suggestions."""
+    """Match and rank every contact over the window's articles; record the suggestions.
+    ``feeds`` is the number of feeds, when the caller has read feeds.yaml already."""
     when = when or now()
     week = iso_week(when)
     settings = workspace.settings
@@ -845,7 +847,7 @@ def build_digest(
         people=people,
         failures=failures or [],
         articles_considered=cache.article_count,
-        feeds=len(load_feeds(workspace)),
+        feeds=len(load_feeds(workspace)) if feeds is None else feeds,
         coverage_gaps=[g for g in gaps if g.missing],
         coverage_weeks=max(1, settings.coverage_weeks),
     )
@@ -901,6 +903,7 @@ def run(
                 contacts,
                 failures=report.failures,
                 draft=render.drafter(workspace),
+                feeds=len(feeds),
             )
             digest.fetched = fetch_feeds
             report.timings["match"] = time.perf_counter() - t0
