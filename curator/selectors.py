@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -238,12 +238,11 @@ class _Parser:
 
     def only_names(self) -> bool:
         """Whether the predicate ahead is ``self::a or self::b ...`` and nothing else."""
-        j = self.i
-        while self.toks[j][0] == "self":
-            j += 1
-            if self.toks[j] != ("name", "or"):
-                return self.toks[j] == ("op", "]")
-            j += 1
+        n = 0
+        while self.peek(n)[0] == "self":
+            if self.peek(n + 1) != ("name", "or"):
+                return self.peek(n + 1) == ("op", "]")
+            n += 2
         return False
 
     def names(self) -> tuple[str, ...]:
@@ -254,18 +253,18 @@ class _Parser:
         return tuple(out)
 
     def either(self) -> str:
-        parts = [self.both()]
-        while self.at("name", "or"):
-            self.take("name", "or")
-            parts.append(self.both())
-        return " or ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
+        return self.joined("or", self.both)
 
     def both(self) -> str:
-        parts = [self.unary()]
-        while self.at("name", "and"):
-            self.take("name", "and")
-            parts.append(self.unary())
-        return " and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
+        return self.joined("and", self.unary)
+
+    def joined(self, word: str, operand: Callable[[], str]) -> str:
+        """``operand word operand ...`` as Python: parenthesised, joined by ``word``."""
+        parts = [operand()]
+        while self.at("name", word):
+            self.take("name", word)
+            parts.append(operand())
+        return f" {word} ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
 
     def unary(self) -> str:
         if self.at("name", "not") and self.peek(1) == ("op", "("):
