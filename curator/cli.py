@@ -250,6 +250,18 @@ def _summarise(ctx: Context, report: Any) -> None:
             f"used instead (see -v)",
             err=True,
         )
+    from curator.fetch import PRIVATE_REFUSAL
+    from curator.urls import host_of
+
+    private = [f for f in pages if PRIVATE_REFUSAL in f.error]
+    if private and not ctx.quiet:
+        host = host_of(private[0].url)
+        click.echo(
+            f"{len(private)} of them are on private addresses (such as {host}), which "
+            f"feeds may not reach; to allow a host on your own network, list it under "
+            f"allow_private_hosts in curator.yaml",
+            err=True,
+        )
 
 
 def _contact(workspace: Workspace, name: str) -> Contact:
@@ -600,6 +612,8 @@ def feeds_import(ctx: Context, file: Path) -> None:
         click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
     for url in report.skipped:
         click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
+    for refused in report.refused:
+        click.echo(f"Refused {refused}", err=True)
 
 
 @feeds.command("export")

@@ -77,6 +77,7 @@ def fetcher_for(workspace: Workspace) -> Fetcher:
             concurrency=s.concurrency,
         ),
         user_agent=s.user_agent,
+        allow_private_hosts=s.allow_private_hosts,
     )
 
 
@@ -492,6 +493,8 @@ def _get_feed(
     """Fetch and parse a feed, on a fetch thread: parsing takes milliseconds a feed, which
     the thread that feeds the extraction workers should not spend."""
     url = state.moved_to or feed.url
+    # Where a feed moved to is an address the user never listed: checked like a link.
+    moved = url != feed.url
     response = fetcher.get(
         url,
         etag=state.etag,
@@ -499,6 +502,8 @@ def _get_feed(
         accept="application/rss+xml, application/atom+xml, application/xml;"
         "q=0.9, text/xml;q=0.9, */*;q=0.5",
         max_bytes=max_bytes,
+        guard=moved,
+        allowed_origin=feed.url if moved else None,
         file_root=root,
     )
     if response.not_modified:
@@ -522,7 +527,7 @@ def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Re
         accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
         max_bytes=max_bytes,
         guard=True,
-        allowed_host=host_of(feed_url),
+        allowed_origin=None if file_root else feed_url,  # a file feed exempts nothing
         file_root=file_root,
     )
 

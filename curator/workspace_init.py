@@ -72,6 +72,7 @@ SETTING_HELP = {
     "extract_timeout": "seconds allowed to extract one page",
     "backoff_after": "failures in a row before a feed is tried less often",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
+    "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
 }
 
 
@@ -86,6 +87,8 @@ def example_settings() -> str:
         if f.default is MISSING:  # a default_factory: no single value to show
             continue
         default = f.default if f.default != "" else '""'
+        if f.default == ():
+            default = "[]"
         line = f"# {f.name}: {default}"
         explain = SETTING_HELP.get(f.name)
         lines.append(f"{line:<34} # {explain}" if explain else line)
