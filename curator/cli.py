@@ -576,6 +576,13 @@ def feeds_list(ctx: Context) -> None:
 def feeds_add(ctx: Context, url: str, name: str) -> None:
     """Add the feed at URL to feeds.yaml (comments and layout kept).
 
+    Feeds and their articles may not reach your own machine or network
+    (localhost, 192.168.x.x, a .local name): a feed there is refused, and its
+    article pages on another host or port fall back to the feed's text. To use
+    a host on your network (a self-hosted reader), list it in curator.yaml as
+    allow_private_hosts: [nas.local, 192.168.1.20]. Cloud metadata addresses
+    are never allowed.
+
     \b
     Example:
       curator feeds add https://example.org/feed.xml --name "Example"
