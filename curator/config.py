@@ -65,6 +65,7 @@ class Settings:
     host_strikes: int = 3  # requests to a site that run out of time before it is skipped
     extract_workers: int = 0  # 0 means one per CPU core
     extract_timeout: float = 20.0
+    feed_budget: float = 60.0  # CPU seconds one feed's parsing and extraction may use a run
     backoff_after: int = 3  # failures in a row before a feed is tried less often
     user_agent: str = ""
     # Hosts on your own network that feeds' links may reach (e.g. a self-hosted reader):

@@ -70,6 +70,7 @@ SETTING_HELP = {
     "host_strikes": "downloads from one site that may time out before the rest is skipped",
     "extract_workers": "processes extracting article text (0: one per CPU core)",
     "extract_timeout": "seconds allowed to extract one page",
+    "feed_budget": "CPU seconds one feed's parsing and page extraction may use in a run",
     "backoff_after": "failures in a row before a feed is tried less often",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
     "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
