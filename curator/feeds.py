@@ -11,11 +11,17 @@ entries yields them.
 
 from __future__ import annotations
 
+import ctypes
 import re
+import sys
+import threading
+import time
 from calendar import timegm
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import feedparser
@@ -24,6 +30,8 @@ from curator.errors import NotAFeedError
 from curator.models import Entry
 from curator.textutil import clean_text, html_to_text, one_line
 from curator.urls import safe_link
+
+T = TypeVar("T")
 
 MAX_TITLE = 500
 MAX_TEXT = 200_000
@@ -271,13 +279,87 @@ def _link(item: dict, feed_url: str) -> str | None:
     return None
 
 
-def parse_feed(body: bytes, url: str, content_type: str = "", max_entries: int = 200) -> ParsedFeed:
-    """Parse feed bytes into entries, newest first, at most ``max_entries``.
+class _OverBudget(BaseException):
+    """Raised into a parse that used up its CPU budget; a BaseException, so that no
+    ``except Exception`` inside a parser can swallow it."""
 
-    Raises NotAFeedError when the bytes are empty, an HTML page, or nothing feed-like.
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Have ``thread_id`` raise ``exc`` at its next bytecode (None: cancel a pending one)."""
+    pending = ctypes.py_object(exc) if exc else None  # None is NULL: cancels
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), pending)
+
+
+def _can_abandon() -> bool:
+    return sys.implementation.name == "cpython" and hasattr(time, "pthread_getcpuclockid")
+
+
+def within_budget(seconds: float | None, work: Callable[[], T]) -> T:
+    """``work()``, abandoned with NotAFeedError once this thread has spent ``seconds`` of
+    CPU on it.
+
+    feedparser is pure Python and some inputs cost it time out of proportion to their
+    size (one element with 100,000 attributes: over a minute), so a cap on bytes and
+    items is not enough. A watchdog thread reads this thread's CPU clock and, past the
+    budget, raises an exception in it (CPython's PyThreadState_SetAsyncExc), which lands
+    at its next bytecode. Where that is not available, ``work`` runs unwatched.
+    """
+    if not seconds or not _can_abandon():
+        return work()
+    try:
+        return _watched(seconds, work)
+    except _OverBudget:
+        raise NotAFeedError(f"refused: parsing took more than {seconds:g} s of CPU") from None
+
+
+def _watched(seconds: float, work: Callable[[], T]) -> T:
+    target = threading.get_ident()
+    clock = time.pthread_getcpuclockid(target)
+    limit = time.clock_gettime(clock) + seconds
+    lock = threading.Lock()
+    stop = threading.Event()
+    state = {"finished": False, "fired": False}
+
+    def watch() -> None:
+        while not stop.wait(min(0.05, seconds)):
+            with lock:
+                if state["finished"]:
+                    return
+                if time.clock_gettime(clock) >= limit:
+                    state["fired"] = True
+                    _raise_in(target, _OverBudget)  # again later, if it was swallowed
+
+    watcher = threading.Thread(target=watch, name="curator-parse-budget", daemon=True)
+    watcher.start()
+    try:
+        return work()
+    finally:
+        stop.set()
+        with lock:  # after this, the watchdog raises nothing more
+            state["finished"] = True
+            if state["fired"]:
+                _raise_in(target, None)
+
+
+def parse_feed(
+    body: bytes,
+    url: str,
+    content_type: str = "",
+    max_entries: int = 200,
+    budget: float | None = None,
+) -> ParsedFeed:
+    """Parse feed bytes into entries, newest first, at most ``max_entries``, within
+    ``budget`` seconds of this thread's CPU (None: no limit).
+
+    Raises NotAFeedError when the bytes are empty, an HTML page, nothing feed-like, or
+    too costly to parse.
     """
     if not body.strip():
         raise NotAFeedError("not a feed: the response was empty")
+    return within_budget(budget, lambda: _parse(body, url, content_type, max_entries))
+
+
+def _parse(body: bytes, url: str, content_type: str, max_entries: int) -> ParsedFeed:
     body, defused, prolog = defuse(to_utf8(body, content_type))
     limit = max(MAX_ITEMS_PARSED, max_entries)
     body, cut = cap_items(body, prolog, limit)

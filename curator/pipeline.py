@@ -401,6 +401,7 @@ def fetch(
                         workspace.root,
                         settings.max_feed_bytes,
                         settings.max_entries_per_feed,
+                        settings.feed_budget,
                     )
                 ] = ("feed", (feed, state))
 
@@ -520,7 +521,13 @@ class _FetchedFeed:
 
 
 def _get_feed(
-    fetcher: Fetcher, feed: Feed, state: FeedState, root: Path, max_bytes: int, max_entries: int
+    fetcher: Fetcher,
+    feed: Feed,
+    state: FeedState,
+    root: Path,
+    max_bytes: int,
+    max_entries: int,
+    budget: float | None = None,
 ) -> _FetchedFeed:
     """Fetch and parse a feed, on a fetch thread: parsing takes milliseconds a feed, which
     the thread that feeds the extraction workers should not spend."""
@@ -543,7 +550,11 @@ def _get_feed(
     started = time.thread_time()
     try:
         parsed = parse_feed(
-            response.body, response.url, response.headers.get("content-type", ""), max_entries
+            response.body,
+            response.url,
+            response.headers.get("content-type", ""),
+            max_entries,
+            budget,
         )
     except Exception as exc:  # NotAFeedError, or a parser surprise on hostile bytes
         return _FetchedFeed(response, error=exc, cpu=time.thread_time() - started)

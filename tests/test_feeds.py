@@ -218,6 +218,29 @@ def test_an_atom_feed_cut_at_the_cap_is_still_well_formed():
     assert not parsed.bozo and len(parsed.entries) == 10
 
 
+def _attributes(n: int) -> bytes:
+    """A feed with one element of ``n`` attributes: feedparser's strict parser handles
+    them in time that grows with the square of their number."""
+    attributes = b"".join(b"a%d='1' " % i for i in range(n))
+    return rss(item("A", "https://ex.org/a")).replace(
+        b"</item>", b"<x " + attributes + b"/></item>"
+    )
+
+
+def test_a_parse_past_its_budget_is_abandoned():
+    with pytest.raises(NotAFeedError, match=r"refused: parsing took more than 0.2 s of CPU"):
+        parse_feed(_attributes(200_000), URL, budget=0.2)  # minutes, unabandoned
+    # the thread is fine afterwards, and nothing is left pending in it
+    assert [e.url for e in parse_feed(_attributes(10), URL, budget=0.2).entries] == [
+        "https://ex.org/a"
+    ]
+
+
+def test_a_budget_that_is_not_spent_changes_nothing():
+    body = rss(*(item(f"P{i}", f"https://ex.org/{i}") for i in range(50)))
+    assert parse_feed(body, URL, budget=60) == parse_feed(body, URL)
+
+
 # -- hostile links and markup ----------------------------------------------------------
 
 
