@@ -186,8 +186,8 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         return str(value)
     if kind is tuple and isinstance(value, str):  # an environment variable: comma-separated
         return tuple(v.strip() for v in value.split(",") if v.strip())
-    if kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
+    if kind is tuple and isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
     if kind is tuple and value is None:
         return ()
     if isinstance(value, str) and kind in (int, float):
@@ -195,7 +195,8 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
             return kind(value)
         except ValueError:
             pass
-    raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+    expected = "a list of host names or addresses" if kind is tuple else kind.__name__
+    raise ConfigError(f"{where}: expected {expected}, got {value!r}")
 
 
 def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settings:

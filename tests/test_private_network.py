@@ -296,3 +296,17 @@ def test_the_setting_is_documented_where_users_look(workspace: Path):
     assert "allow_private_hosts" in help_text
     readme = Path(__file__).resolve().parent.parent / "README.md"
     assert "allow_private_hosts" in readme.read_text()
+
+
+def test_the_setting_settles_like_every_other(workspace: Path, monkeypatch: pytest.MonkeyPatch):
+    from curator.config import load_settings
+    from curator.errors import ConfigError
+
+    (workspace / "curator.yaml").write_text("allow_private_hosts: [nas.local, 10]\n")
+    assert load_settings(workspace).allow_private_hosts == ("nas.local", "10")
+    monkeypatch.setenv("CURATOR_ALLOW_PRIVATE_HOSTS", "reader.lan, 192.168.1.20")
+    assert load_settings(workspace).allow_private_hosts == ("reader.lan", "192.168.1.20")
+    monkeypatch.delenv("CURATOR_ALLOW_PRIVATE_HOSTS")
+    (workspace / "curator.yaml").write_text("allow_private_hosts: {a: b}\n")
+    with pytest.raises(ConfigError, match=r"expected a list of host names or addresses"):
+        load_settings(workspace)
