@@ -361,7 +361,16 @@ def _date(value: Any, where: str) -> datetime:
     raise ConfigError(f"{where}: expected a date like 2026-11-02")
 
 
-CONTACT_FIELDS = {"name", "email", "interests", "avoid", "notes", "cadence", "last_contact"}
+CONTACT_FIELDS = {
+    "name",
+    "email",
+    "interests",
+    "avoid",
+    "notes",
+    "said",
+    "cadence",
+    "last_contact",
+}
 
 
 def parse_contact(item: Any, where: str) -> Contact:
@@ -414,6 +423,7 @@ def parse_contact(item: Any, where: str) -> Contact:
             _interest(v, f"{where}, field 'avoid' item {i}") for i, v in enumerate(avoid, 1)
         ),
         notes=notes.strip(),
+        said=_string_list(item.get("said"), f"{where}, field 'said'"),
         cadence_days=cadence_days,
         last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
     )

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -184,21 +185,27 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
     def draft(suggestion: Suggestion) -> str:
         reason = suggestion.reasons[0] if suggestion.reasons else None
         interest = reason.interest.split(" (as ")[0] if reason else ""
+        # A draft is meant to be sent: the template never sees the private notes, only
+        # what the person said (contacts.yaml `said:`), which may be quoted back to them.
+        contact = replace(suggestion.contact, notes="")
+        said = relevant_note("\n".join(contact.said), suggestion.article.title, interest)
         return template.render(
-            contact=suggestion.contact,
+            contact=contact,
             article=suggestion.article,
             interest=interest,
-            note=relevant_note(suggestion.contact.notes, suggestion.article.title, interest),
-            suggestion=suggestion,
+            said=said,
+            note=said,  # the name older workspace templates use
+            suggestion=replace(suggestion, contact=contact),
         ).strip()
 
     return draft
 
 
 def relevant_note(notes: str, title: str, interest: str) -> str:
-    """The short sentence of a contact's notes that shares a word with the article, or "".
+    """The short sentence of ``notes`` (what a contact said) that shares a word with the
+    article, or "".
 
-    A note reads naturally in a draft only when it is about the same thing ("renovating a
+    A quote reads naturally in a draft only when it is about the same thing ("renovating a
     flat" under a piece on flats); "met at the co-op" would not, so it is left out.
     """
     import re
@@ -213,7 +220,8 @@ def relevant_note(notes: str, title: str, interest: str) -> str:
         sentence = " ".join(sentence.split()).rstrip(".!;")
         if 0 < len(sentence) <= 80 and about & meaning(sentence):
             first = sentence.split()[0]
-            lower = first != "I" and first[1:] == first[1:].lower()
+            pronoun = first == "I" or first.startswith(("I'", "I’"))
+            lower = not pronoun and first[1:] == first[1:].lower()
             return sentence[0].lower() + sentence[1:] if lower else sentence
     return ""
 

@@ -34,7 +34,10 @@ EXAMPLE_CONTACTS = """\
 #   interests:     required; phrases in their own words. An interest can also be
 #                  {topic: climate tech, also: [cleantech], weight: 2}
 #   avoid:         optional; topics they asked not to hear about
-#   notes:         optional; anything you want to remember
+#   notes:         optional; private, for you: shown beside them in the digest,
+#                  never put in a draft
+#   said:          optional; things they told you, which a draft may quote to them,
+#                  e.g. [I'm renovating a 1930s house]
 #   cadence:       optional; how often you hope to be in touch, e.g. 30d
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
 contacts:
