@@ -166,7 +166,9 @@ def test_notes_never_reach_a_draft_or_mailto_in_any_format(http_server: Server, 
     md = (folder / "digest.md").read_text()
     sent += [unquote(h) for h in re.findall(r"\(<(mailto:[^>]*)>\)", md)]
     out = invoke(workspace, "suggest", "Dan Moreau", "--format", "json").stdout
-    sent += [s["draft"] for s in json.loads(out)] + [unquote(s["share_link"]) for s in json.loads(out)]
+    sent += [s["draft"] for s in json.loads(out)] + [
+        unquote(s["share_link"]) for s in json.loads(out)
+    ]
     assert len(sent) >= 7
     for text in sent:
         assert _private_words(text) == [], text
@@ -185,7 +187,7 @@ def test_said_may_be_quoted_in_the_draft(http_server: Server, workspace: Path):
         contacts.replace(
             "    notes: Renovating a flat on Elm Street.\n",
             "    notes: Renovating a flat on Elm Street.\n"
-            "    said: [\"I'm retrofitting a flat, one room at a time\"]\n",
+            '    said: ["I\'m retrofitting a flat, one room at a time"]\n',
         )
     )
     invoke(workspace, "run")
