@@ -268,7 +268,8 @@ def _contact(workspace: Workspace, name: str) -> Contact:
 def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | None) -> None:
     """The best stored articles for one person, best first, with the reasons.
 
-    NAME may be a full name, a unique first name, or close to one.
+    NAME may be a full name, a unique first name, or close to one; any other than
+    the full name is answered with the full name first ("Zoe Park:"), except in JSON.
 
     \b
     Example:
@@ -288,6 +289,9 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
     if not suggestions:
         click.echo(f"Nothing for {contact.name} this week.")
         return
+    if " ".join(name.casefold().split()) != contact.key:  # say whom a loose name meant
+        shown = render.md_escape(contact.name) if fmt == "md" else contact.name
+        click.echo(f"{shown}:" + ("\n" if fmt == "md" else ""))
     for n, s in enumerate(suggestions, 1):
         click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
 

@@ -155,3 +155,18 @@ def test_a_unique_first_name_finds_its_contact(contacts: list[Contact], data):
 def test_resolution_never_prefers_someone_else_over_an_exact_match(contacts: list[Contact]):
     for contact in contacts:
         assert resolve_contact(contacts, contact.name) is contact
+
+
+def test_suggest_says_whom_a_loose_name_meant(http_server, workspace: Path):
+    from test_history import make_site
+
+    make_site(http_server, workspace)
+    invoke(workspace, "fetch")
+    text = invoke(workspace, "suggest", "zoe").stdout
+    assert text.startswith("Zoe Park:\n1. ")
+    md = invoke(workspace, "suggest", "zoee", "--format", "md").stdout
+    assert md.startswith("Zoe Park:\n\n1. [")
+    # the full name needs no echo, and JSON stays a plain list
+    assert invoke(workspace, "suggest", "Zoe Park").stdout.startswith("1. ")
+    out = invoke(workspace, "suggest", "zoe", "--format", "json").stdout
+    assert out.startswith("[")
