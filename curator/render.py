@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -155,6 +156,7 @@ def _environment(workspace_templates: str | None) -> Environment:
         highlight=highlight,
         md=md_escape,
         md_highlight=md_highlight,
+        md_code=md_code,
         date=_date,
         plain=plain,
         week_label=week_label,
@@ -224,6 +226,33 @@ def relevant_note(notes: str, title: str, interest: str) -> str:
             lower = not pronoun and first[1:] == first[1:].lower()
             return sentence[0].lower() + sentence[1:] if lower else sentence
     return ""
+
+
+_SHELL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f<>\"`\\^{|}]")
+
+
+def record_commands(suggestion: Suggestion) -> dict[str, str]:
+    """The `curator shared` and `curator dismiss` commands that close the loop on a
+    suggestion, quoted for a POSIX shell; none when the link is not a web address, which
+    those commands refuse."""
+    url = safe_link(suggestion.article.url)
+    if not url:
+        return {}
+    # Characters a shell, a terminal or Markdown could take for something else are
+    # percent-encoded: the command still names the same article (see canonical_url).
+    url = _SHELL_UNSAFE.sub(lambda m: quote(m[0], safe=""), url)
+    name = shlex.quote(plain(suggestion.contact.name))
+    return {
+        action: f"curator {action} {name} {shlex.quote(url)}" for action in ("shared", "dismiss")
+    }
+
+
+def md_code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by more backticks than it contains."""
+    text = plain(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def share_link(suggestion: Suggestion) -> str:
@@ -305,6 +334,7 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
         .render(
             digest=digest,
             share_link=share_link,
+            record_commands=record_commands,
             by_article=digest.by_article(),
             anchors=anchors(digest),
         )
