@@ -806,6 +806,7 @@ def build_digest(
     )
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
+    seen = store.first_seen((c.key for c in contacts), when)
     people: list[Person] = []
     rows = []
     for contact in contacts:
@@ -822,9 +823,8 @@ def build_digest(
                 Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
             ]
         last = lasts[contact.key]
-        overdue = bool(contact.cadence_days) and (
-            last is None or (when - last).days >= (contact.cadence_days or 0)
-        )
+        since = last or seen.get(contact.key) or when  # a cadence runs from the first sight
+        overdue = bool(contact.cadence_days) and (when - since).days >= (contact.cadence_days or 0)
         people.append(Person(contact, suggestions, last, overdue, as_of=when))
         rows += [
             (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])

@@ -109,11 +109,21 @@ CREATE INDEX IF NOT EXISTS articles_seen ON articles(COALESCE(published, fetched
 CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
 """
 
+# The day curator first saw each contact: a cadence counts from it until something is
+# shared, so nobody is overdue on the day they are added.
+M008_CONTACTS_SEEN = """
+CREATE TABLE contacts_seen (
+    contact TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
+    ("m008_contacts_seen", M008_CONTACTS_SEEN),
 ]
 
 
@@ -514,11 +524,24 @@ class Store:
             )
         }
 
+    def first_seen(self, contacts: Iterable[str], when: datetime) -> dict[str, datetime]:
+        """The day each contact was first seen; ``when`` for those seen for the first time."""
+        keys = set(contacts)
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO contacts_seen (contact, first_seen) VALUES (?, ?) "
+                "ON CONFLICT(contact) DO NOTHING",
+                [(key, iso(when)) for key in sorted(keys)],
+            )
+        rows = self.db.execute("SELECT contact, first_seen FROM contacts_seen")
+        return {key: parse_iso(day) for key, day in rows if key in keys}
+
     def forget_contact(self, contact_key: str) -> int:
         """Delete every row about a contact and scrub the freed pages; return rows deleted."""
         with self.transaction() as db:
             n = db.execute("DELETE FROM suggestions WHERE contact = ?", (contact_key,)).rowcount
             n += db.execute("DELETE FROM history WHERE contact = ?", (contact_key,)).rowcount
+            n += db.execute("DELETE FROM contacts_seen WHERE contact = ?", (contact_key,)).rowcount
             db.execute("DELETE FROM decision_cache WHERE contact = ?", (contact_key,))
         self.compact()
         return n

@@ -38,7 +38,8 @@ EXAMPLE_CONTACTS = """\
 #                  never put in a draft
 #   said:          optional; things they told you, which a draft may quote to them,
 #                  e.g. [I'm renovating a 1930s house]
-#   cadence:       optional; how often you hope to be in touch, e.g. 30d
+#   cadence:       optional; how often you hope to be in touch, e.g. 30d, counted
+#                  from your last share, else from the day curator first saw them
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
 contacts:
   - name: Zoe Example

@@ -152,6 +152,11 @@ def normal_workspace(root: Path) -> Path:
         ),
         encoding="utf-8",
     )
+    # Di, with a 7-day cadence and nothing shared, was first seen ten days ago: overdue
+    from curator.store import Store
+
+    with Store(root / ".curator" / "curator.db") as store:
+        store.first_seen(["di nobody"], datetime.now(UTC) - timedelta(days=10))
     return root
 
 
