@@ -421,20 +421,27 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     database row about them is deleted and the freed space overwritten, and digests
     under output/ are rewritten without them. This cannot be undone.
 
+    NAME must be the person's full name or email as in contacts.yaml (letter case and
+    accents aside): a first name or a near spelling is refused, with the people it
+    might mean, and nothing changes (exit 2).
+
     \b
     Example:
       curator forget "Zoe Park"
-      curator forget zoe --yes
+      curator forget zoe@example.org --yes
     """
     from curator import contacts_io
+    from curator.names import resolve_exact
 
     workspace = ctx.workspace()
-    contact = _contact(workspace, name)
+    contact = resolve_exact(load_contacts(workspace), name)
+    who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
         click.confirm(
-            f"Forget {contact.name} everywhere (contacts.yaml, history, past digests)?",
-            abort=True,
+            f"Forget {who} everywhere (contacts.yaml, history, past digests)?", abort=True
         )
+    elif not ctx.quiet:
+        click.echo(f"Forgetting {who} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
         report = contacts_io.forget(workspace, contact)
     if not ctx.quiet:

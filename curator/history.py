@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from curator.config import Workspace, load_contacts
-from curator.errors import CuratorError
+from curator.errors import UsageError
 from curator.models import Contact
 from curator.names import resolve_contact
 from curator.store import Store, now, parse_iso
@@ -57,11 +57,11 @@ def parse_day(text: str, today: date | None = None) -> datetime:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise CuratorError(
+            raise UsageError(
                 f"{text!r} is not a date; use e.g. 2026-11-02, today, yesterday or '3 days ago'"
             ) from None
     if day > today:
-        raise CuratorError(f"{text!r} is in the future; give the day it happened")
+        raise UsageError(f"{text!r} is in the future; give the day it happened")
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -81,7 +81,7 @@ def record(
     contact = resolve_contact(load_contacts(workspace), name)
     url = url.strip()
     if not safe_link(url):
-        raise CuratorError(f"{url!r} is not a web address; give the article's http(s) URL")
+        raise UsageError(f"{url!r} is not a web address; give the article's http(s) URL")
     when = on or now()
     with Store(workspace.db_path) as store:
         article = store.article_by_url(canonical_url(url)) or store.article_by_url(url)

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
 from curator.contacts_io import _attach_tail, _detach_tail, _yaml
-from curator.errors import ConfigError, CuratorError
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Feed
 from curator.store import now
@@ -39,16 +39,16 @@ def parse_opml(data: bytes, source: str = "OPML") -> list[Feed]:
     """The feeds of an OPML 1.0/2.0 document, folders flattened into tags."""
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise CuratorError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
+        raise UsageError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise CuratorError(f"{source}: not valid XML ({exc})") from None
+        raise UsageError(f"{source}: not valid XML ({exc})") from None
     if root.tag.lower() != "opml":
-        raise CuratorError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
+        raise UsageError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
     body = next((c for c in root if c.tag.lower() == "body"), None)
     if body is None:
-        raise CuratorError(f"{source}: OPML without a <body>")
+        raise UsageError(f"{source}: OPML without a <body>")
     feeds: list[Feed] = []
 
     def walk(node: ET.Element, folders: tuple[str, ...]) -> None:

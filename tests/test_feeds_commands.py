@@ -109,11 +109,11 @@ def test_opml_with_a_doctype_or_garbage_is_refused(workspace: Path, tmp_path: Pa
         '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaa">]>'
         '<opml version="2.0"><body><outline xmlUrl="http://x/&a;"/></body></opml>'
     )
-    result = invoke(workspace, "feeds", "import", str(bomb), code=1)
+    result = invoke(workspace, "feeds", "import", str(bomb), code=2)
     assert result.stderr == "Error: bomb.opml: OPML with a DOCTYPE or entities is not accepted\n"
     junk = tmp_path / "junk.opml"
     junk.write_text("<html><body>hi</body></html>")
-    result = invoke(workspace, "feeds", "import", str(junk), code=1)
+    result = invoke(workspace, "feeds", "import", str(junk), code=2)
     assert "not an OPML file" in result.stderr
     assert not (workspace / "feeds.yaml").exists()
 

@@ -149,16 +149,16 @@ def test_share_sets_last_contact_for_cadence(site: Server, workspace: Path):
 
 
 def test_bad_input_gives_clear_errors(site: Server, workspace: Path):
-    result = invoke(workspace, "shared", "zoe", "not a url", code=1)
+    result = invoke(workspace, "shared", "zoe", "not a url", code=2)
     assert (
         result.stderr == "Error: 'not a url' is not a web address; give the article's http(s) URL\n"
     )
-    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "soon", code=1)
+    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "soon", code=2)
     assert "is not a date" in result.stderr
     future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
-    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", future, code=1)
+    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", future, code=2)
     assert "in the future" in result.stderr
-    result = invoke(workspace, "history", "nobody-at-all", code=1)
+    result = invoke(workspace, "history", "nobody-at-all", code=2)
     assert result.stderr.startswith("Error: no contact called 'nobody-at-all'")
 
 
