@@ -351,7 +351,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
     """Remember that you shared URL with NAME; it is never suggested to them again.
 
     The same story from another feed is not suggested either, and the date counts as
-    your last contact with them (see cadence in contacts.yaml).
+    your last contact with them (see cadence in contacts.yaml). Recording the same URL
+    for the same person on the same day again changes nothing; `curator undo` takes
+    back the last record.
 
     \b
     Example:
@@ -370,6 +372,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
 def dismiss(ctx: Context, name: str, url: str, note: str) -> None:
     """Remember that URL is not for NAME; it (and the same story) is never suggested again.
 
+    Dismissing it again on the same day changes nothing; `curator undo` takes back the
+    last record.
+
     \b
     Example:
       curator dismiss zoe https://example.org/football-results
@@ -387,8 +392,9 @@ def _record(
     verb = "shared with" if action == "shared" else "dismissed for"
     what = f"{done.title!r}" if done.title else done.url
     if not ctx.quiet:
-        click.echo(f"Recorded: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
-        if not done.known:
+        said = "Already recorded" if done.already else "Recorded"
+        click.echo(f"{said}: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
+        if not done.known and not done.already:
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
@@ -407,6 +413,33 @@ def history_(ctx: Context, name: str) -> None:
 
     contact, items = history.history(ctx.workspace(), name)
     click.echo(history.format_history(contact, items), nl=False)
+
+
+@cli.command()
+@click.pass_obj
+@_handle_errors
+def undo(ctx: Context) -> None:
+    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+
+    Each undo takes back one record, the most recently made, whichever person and day
+    it was about; the article may then be suggested to them again.
+
+    \b
+    Example:
+      curator undo
+    """
+    from curator import history
+
+    done = history.undo(ctx.workspace())
+    if ctx.quiet:
+        return
+    if done is None:
+        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        return
+    item = done.item
+    verb = "shared with" if item.action == "shared" else "dismissed for"
+    what = f"{item.title!r}" if item.title else item.url
+    click.echo(f"Took back: {what} {verb} {done.name} on {item.on:%Y-%m-%d}.")
 
 
 @cli.command()

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from curator import tokens
@@ -505,6 +505,27 @@ class Store:
                 "SELECT * FROM history WHERE contact = ? ORDER BY on_date DESC, id DESC", (contact,)
             )
         )
+
+    def history_of_day(self, contact: str, action: str, day: datetime) -> list[sqlite3.Row]:
+        """One contact's rows of one action on the (UTC) day of ``day``, oldest first."""
+        day = day.astimezone(UTC)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return list(
+            self.db.execute(
+                "SELECT * FROM history WHERE contact = ? AND action = ? "
+                "AND on_date >= ? AND on_date < ? ORDER BY id",
+                (contact, action, iso(start), iso(start + timedelta(days=1))),
+            )
+        )
+
+    def take_back_history(self) -> sqlite3.Row | None:
+        """Delete the row recorded last (whatever day it names) and return it; None if
+        there is none."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM history ORDER BY id DESC LIMIT 1").fetchone()
+            if row is not None:
+                db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
+        return row
 
     def last_shared(self) -> dict[str, datetime]:
         return {
