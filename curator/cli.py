@@ -22,7 +22,7 @@ from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
 from curator.errors import CuratorError
 from curator.lock import workspace_lock
-from curator.models import Contact, Suggestion
+from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
 from curator.workspace_init import init_workspace
 
@@ -314,6 +314,76 @@ def explain(ctx: Context, name: str, url: str, since: str | None) -> None:
     workspace = ctx.workspace(since=since)
     contact = _contact(workspace, name)
     click.echo(rank.format_explanation(pipeline.explain(workspace, contact, url)))
+
+
+@cli.command()
+@click.option("--since", help="Window of articles to list, e.g. 14d, 2w (default 7d).")
+@click.option("--search", "words", help="Only articles whose title or text holds all these words.")
+@click.option("--feed", default="", help="Only articles from feeds whose name holds this.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="At most this many, the newest.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@_handle_errors
+def articles(
+    ctx: Context, since: str | None, words: str | None, feed: str, limit: int, fmt: str
+) -> None:
+    """The stored articles, newest first: date, title, feed and URL.
+
+    The URL is what `curator explain`, `shared` and `dismiss` take. Words match in any
+    letter case, with or without accents; an undated article counts from the day it
+    was first seen.
+
+    \b
+    Example:
+      curator articles --since 14d --search "heat pump"
+      curator articles --feed "Green Street" --format json
+    """
+    from curator.store import Store, now
+
+    workspace = ctx.workspace(since=since)
+    start = now() - workspace.settings.window
+    found: list[Article] = []
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            found = store.find_articles(start, (words or "").split(), feed.strip())
+    shown = found[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([_article_data(a) for a in shown], indent=2, ensure_ascii=False))
+    for a in shown if fmt == "text" else []:
+        feed_name = f"  ({a.feed})" if a.feed else ""
+        click.echo(f"{a.date:%Y-%m-%d}  {a.title or '(untitled)'}{feed_name}\n{'':12}{a.url}")
+    if not found:
+        what = f" holding {words.strip()!r}" if words and words.strip() else ""
+        where = f" from a feed named like {feed.strip()!r}" if feed.strip() else ""
+        click.echo(
+            f"No stored article{what}{where} since {start:%Y-%m-%d} "
+            f"(--since widens the window; curator fetch reads the feeds).",
+            err=fmt == "json",
+        )
+    elif len(found) > limit:
+        click.echo(
+            f"Showed the newest {limit} of {len(found)}; narrow with --search or --feed, "
+            f"or raise --limit.",
+            err=True,
+        )
+
+
+def _article_data(a: Article) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "feed": a.feed,
+        "url": a.url,
+        "published": a.published.isoformat() if a.published else None,
+        "first_seen": a.fetched_at.isoformat() if a.fetched_at else None,
+    }
 
 
 def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from curator import tokens
 from curator.models import Article
+from curator.text import fold
 from curator.urls import canonical_url
 
 M001_INITIAL = """
@@ -115,6 +116,11 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
 ]
+
+
+def _fold(value: str | None) -> str:
+    """A text's letter-case and accent-free form, for searches (a SQL function)."""
+    return " ".join(fold(value or "").split())
 
 
 def now() -> datetime:
@@ -409,6 +415,27 @@ class Store:
                 row = self.db.execute("SELECT * FROM articles WHERE id = ?", (min(ids),))
                 found = self._article(row.fetchone())
         return found
+
+    def find_articles(
+        self, since: datetime, words: Iterable[str] = (), feed: str = ""
+    ) -> list[Article]:
+        """The window's articles, newest first (published, else first seen), text left
+        empty: those whose title or text holds every one of ``words``, from a feed whose
+        name holds ``feed``; letter case and accents aside."""
+        self.db.create_function("curator_fold", 1, _fold, deterministic=True)
+        where, args = [IN_WINDOW], [iso(since)]
+        for word in words:
+            where.append("instr(curator_fold(title || ' ' || text), ?) > 0")
+            args.append(_fold(word))
+        if feed:
+            where.append("instr(curator_fold(feed_name), ?) > 0")
+            args.append(_fold(feed))
+        rows = self.db.execute(
+            f"SELECT {_WITHOUT_TEXT} FROM articles WHERE {' AND '.join(where)} "
+            "ORDER BY COALESCE(published, fetched_at) DESC, id DESC",
+            args,
+        )
+        return [self._article(r) for r in rows]
 
     def article_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
