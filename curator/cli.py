@@ -674,16 +674,25 @@ def feeds_list(ctx: Context) -> None:
 def feeds_add(ctx: Context, url: str, name: str) -> None:
     """Add the feed at URL to feeds.yaml (comments and layout kept).
 
+    URL is an http(s) address, or the path of a feed file (relative to the workspace)
+    that exists. An address typed without its scheme, such as www.example.org/rss, is
+    stored with https:// and the output says so.
+
     \b
     Example:
       curator feeds add https://example.org/feed.xml --name "Example"
     """
     from curator import opml
+    from curator.errors import UsageError
     from curator.models import Feed
 
-    report = opml.add_feeds(ctx.workspace(), [Feed(url=url, name=name)])
+    workspace = ctx.workspace()
+    url, note = opml.feed_address(url, workspace)
+    report = opml.add_feeds(workspace, [Feed(url=url, name=name)])
     if report.skipped:
-        raise CuratorError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+        raise UsageError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+    if note and not ctx.quiet:
+        click.echo(note)
     if report.present:
         click.echo(f"{url} is already in feeds.yaml")
     elif not ctx.quiet:
