@@ -22,7 +22,7 @@ from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
 from curator.errors import CuratorError
 from curator.lock import workspace_lock
-from curator.models import Contact, Suggestion
+from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
 from curator.workspace_init import init_workspace
 
@@ -32,8 +32,10 @@ EXIT_CODES = """\b
 Exit codes:
   0   success (a digest was written, even if some feeds failed)
   1   error: nothing could be produced
-  2   usage or configuration error (the message names the file and field)
-  75  another curator run is using this workspace; try again later"""
+  2   usage or configuration error: an unknown person, a bad date, URL or option
+      (nothing changed), or a mistake in a workspace file (the message names it)
+  75  another curator run is using this workspace; try again later
+  130 interrupted (Ctrl-C)"""
 
 
 class Context:
@@ -320,6 +322,76 @@ def explain(ctx: Context, name: str, url: str, since: str | None) -> None:
     click.echo(rank.format_explanation(pipeline.explain(workspace, contact, url)))
 
 
+@cli.command()
+@click.option("--since", help="Window of articles to list, e.g. 14d, 2w (default 7d).")
+@click.option("--search", "words", help="Only articles whose title or text holds all these words.")
+@click.option("--feed", default="", help="Only articles from feeds whose name holds this.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="At most this many, the newest.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@_handle_errors
+def articles(
+    ctx: Context, since: str | None, words: str | None, feed: str, limit: int, fmt: str
+) -> None:
+    """The stored articles, newest first: date, title, feed and URL.
+
+    The URL is what `curator explain`, `shared` and `dismiss` take. Words match in any
+    letter case, with or without accents; an undated article counts from the day it
+    was first seen.
+
+    \b
+    Example:
+      curator articles --since 14d --search "heat pump"
+      curator articles --feed "Green Street" --format json
+    """
+    from curator.store import Store, now
+
+    workspace = ctx.workspace(since=since)
+    start = now() - workspace.settings.window
+    found: list[Article] = []
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            found = store.find_articles(start, (words or "").split(), feed.strip())
+    shown = found[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([_article_data(a) for a in shown], indent=2, ensure_ascii=False))
+    for a in shown if fmt == "text" else []:
+        feed_name = f"  ({a.feed})" if a.feed else ""
+        click.echo(f"{a.date:%Y-%m-%d}  {a.title or '(untitled)'}{feed_name}\n{'':12}{a.url}")
+    if not found:
+        what = f" holding {words.strip()!r}" if words and words.strip() else ""
+        where = f" from a feed named like {feed.strip()!r}" if feed.strip() else ""
+        click.echo(
+            f"No stored article{what}{where} since {start:%Y-%m-%d} "
+            f"(--since widens the window; curator fetch reads the feeds).",
+            err=fmt == "json",
+        )
+    elif len(found) > limit:
+        click.echo(
+            f"Showed the newest {limit} of {len(found)}; narrow with --search or --feed, "
+            f"or raise --limit.",
+            err=True,
+        )
+
+
+def _article_data(a: Article) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "feed": a.feed,
+        "url": a.url,
+        "published": a.published.isoformat() if a.published else None,
+        "first_seen": a.fetched_at.isoformat() if a.fetched_at else None,
+    }
+
+
 def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
@@ -355,7 +427,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
     """Remember that you shared URL with NAME; it is never suggested to them again.
 
     The same story from another feed is not suggested either, and the date counts as
-    your last contact with them (see cadence in contacts.yaml).
+    your last contact with them (see cadence in contacts.yaml). Recording the same URL
+    for the same person on the same day again changes nothing; `curator undo` takes
+    back the last record.
 
     \b
     Example:
@@ -374,6 +448,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
 def dismiss(ctx: Context, name: str, url: str, note: str) -> None:
     """Remember that URL is not for NAME; it (and the same story) is never suggested again.
 
+    Dismissing it again on the same day changes nothing; `curator undo` takes back the
+    last record.
+
     \b
     Example:
       curator dismiss zoe https://example.org/football-results
@@ -391,8 +468,9 @@ def _record(
     verb = "shared with" if action == "shared" else "dismissed for"
     what = f"{done.title!r}" if done.title else done.url
     if not ctx.quiet:
-        click.echo(f"Recorded: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
-        if not done.known:
+        said = "Already recorded" if done.already else "Recorded"
+        click.echo(f"{said}: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
+        if not done.known and not done.already:
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
@@ -414,6 +492,33 @@ def history_(ctx: Context, name: str) -> None:
 
 
 @cli.command()
+@click.pass_obj
+@_handle_errors
+def undo(ctx: Context) -> None:
+    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+
+    Each undo takes back one record, the most recently made, whichever person and day
+    it was about; the article may then be suggested to them again.
+
+    \b
+    Example:
+      curator undo
+    """
+    from curator import history
+
+    done = history.undo(ctx.workspace())
+    if ctx.quiet:
+        return
+    if done is None:
+        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        return
+    item = done.item
+    verb = "shared with" if item.action == "shared" else "dismissed for"
+    what = f"{item.title!r}" if item.title else item.url
+    click.echo(f"Took back: {what} {verb} {done.name} on {item.on:%Y-%m-%d}.")
+
+
+@cli.command()
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
@@ -425,20 +530,27 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     database row about them is deleted and the freed space overwritten, and digests
     under output/ are rewritten without them. This cannot be undone.
 
+    NAME must be the person's full name or email as in contacts.yaml (letter case and
+    accents aside): a first name or a near spelling is refused, with the people it
+    might mean, and nothing changes (exit 2).
+
     \b
     Example:
       curator forget "Zoe Park"
-      curator forget zoe --yes
+      curator forget zoe@example.org --yes
     """
     from curator import contacts_io
+    from curator.names import resolve_exact
 
     workspace = ctx.workspace()
-    contact = _contact(workspace, name)
+    contact = resolve_exact(load_contacts(workspace), name)
+    who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
         click.confirm(
-            f"Forget {contact.name} everywhere (contacts.yaml, history, past digests)?",
-            abort=True,
+            f"Forget {who} everywhere (contacts.yaml, history, past digests)?", abort=True
         )
+    elif not ctx.quiet:
+        click.echo(f"Forgetting {who} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
         report = contacts_io.forget(workspace, contact)
     if not ctx.quiet:
@@ -568,16 +680,25 @@ def feeds_list(ctx: Context) -> None:
 def feeds_add(ctx: Context, url: str, name: str) -> None:
     """Add the feed at URL to feeds.yaml (comments and layout kept).
 
+    URL is an http(s) address, or the path of a feed file (relative to the workspace)
+    that exists. An address typed without its scheme, such as www.example.org/rss, is
+    stored with https:// and the output says so.
+
     \b
     Example:
       curator feeds add https://example.org/feed.xml --name "Example"
     """
     from curator import opml
+    from curator.errors import UsageError
     from curator.models import Feed
 
-    report = opml.add_feeds(ctx.workspace(), [Feed(url=url, name=name)])
+    workspace = ctx.workspace()
+    url, note = opml.feed_address(url, workspace)
+    report = opml.add_feeds(workspace, [Feed(url=url, name=name)])
     if report.skipped:
-        raise CuratorError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+        raise UsageError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+    if note and not ctx.quiet:
+        click.echo(note)
     if report.present:
         click.echo(f"{url} is already in feeds.yaml")
     elif not ctx.quiet:

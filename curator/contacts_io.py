@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
-from curator.errors import ConfigError, CuratorError
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Contact
 
@@ -265,7 +265,7 @@ def read_people(path: Path) -> tuple[str, list[Person]]:
     first = lines[0] if lines else ""
     if "E-mail 1 - Value" in first or "Given Name" in first or "First Name" in first:
         return "Google Contacts", parse_google(text)
-    raise CuratorError(
+    raise UsageError(
         f"{path.name}: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV"
     )
 
@@ -384,7 +384,7 @@ def parse_linkedin(text: str) -> list[Person]:
     lines = text.splitlines(keepends=True)
     start = next((n for n, line in enumerate(lines) if line.startswith("First Name,")), None)
     if start is None:
-        raise CuratorError("Connections.csv: no 'First Name,Last Name,...' header found")
+        raise UsageError("Connections.csv: no 'First Name,Last Name,...' header found")
     people = []
     for row in csv.DictReader(io.StringIO("".join(lines[start:]))):
         name = " ".join(f"{row.get('First Name') or ''} {row.get('Last Name') or ''}".split())

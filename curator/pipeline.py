@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
-from curator.errors import CuratorError, FetchError
+from curator.errors import CuratorError, FetchError, UsageError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import ParsedFeed, parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
@@ -942,9 +942,9 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
     with Store(workspace.db_path) as store:
         article = store.article_by_url(url) or store.article_by_canonical_url(url)
         if article is None:
-            raise CuratorError(
+            raise UsageError(
                 f"no stored article has the URL {url}; "
-                f"`curator suggest {contact.first_name}` lists stored articles with their URLs"
+                f"`curator articles --search WORDS` lists stored articles with their URLs"
             )
         since = now() - settings.window
         matcher = Matcher.build(store, since, iso_week(now()), include=article)

@@ -7,11 +7,13 @@ end of MIGRATIONS, never edit a released one.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from curator import tokens
@@ -125,6 +127,20 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m007_window", M007_WINDOW),
     ("m008_contacts_seen", M008_CONTACTS_SEEN),
 ]
+
+
+# The combining marks NFKD splits off accented letters (Latin, Greek, Cyrillic and more).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _fold(value: str | None) -> str:
+    """A text's letter-case and accent-free form, for searches (a SQL function): one
+    regular expression over the whole text, not a test per character, as a window's
+    texts are folded at each search."""
+    value = value or ""
+    if value.isascii():
+        return value.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", value.casefold()))
 
 
 def now() -> datetime:
@@ -420,6 +436,27 @@ class Store:
                 found = self._article(row.fetchone())
         return found
 
+    def find_articles(
+        self, since: datetime, words: Iterable[str] = (), feed: str = ""
+    ) -> list[Article]:
+        """The window's articles, newest first (published, else first seen), text left
+        empty: those whose title or text holds every one of ``words``, from a feed whose
+        name holds ``feed``; letter case and accents aside."""
+        self.db.create_function("curator_fold", 1, _fold, deterministic=True)
+        where, args = [IN_WINDOW], [iso(since)]
+        for word in words:
+            where.append("instr(curator_fold(title || ' ' || text), ?) > 0")
+            args.append(_fold(word))
+        if feed:
+            where.append("instr(curator_fold(feed_name), ?) > 0")
+            args.append(_fold(feed))
+        rows = self.db.execute(
+            f"SELECT {_WITHOUT_TEXT} FROM articles WHERE {' AND '.join(where)} "
+            "ORDER BY COALESCE(published, fetched_at) DESC, id DESC",
+            args,
+        )
+        return [self._article(r) for r in rows]
+
     def article_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
@@ -515,6 +552,27 @@ class Store:
                 "SELECT * FROM history WHERE contact = ? ORDER BY on_date DESC, id DESC", (contact,)
             )
         )
+
+    def history_of_day(self, contact: str, action: str, day: datetime) -> list[sqlite3.Row]:
+        """One contact's rows of one action on the (UTC) day of ``day``, oldest first."""
+        day = day.astimezone(UTC)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return list(
+            self.db.execute(
+                "SELECT * FROM history WHERE contact = ? AND action = ? "
+                "AND on_date >= ? AND on_date < ? ORDER BY id",
+                (contact, action, iso(start), iso(start + timedelta(days=1))),
+            )
+        )
+
+    def take_back_history(self) -> sqlite3.Row | None:
+        """Delete the row recorded last (whatever day it names) and return it; None if
+        there is none."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM history ORDER BY id DESC LIMIT 1").fetchone()
+            if row is not None:
+                db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
+        return row
 
     def last_shared(self) -> dict[str, datetime]:
         return {
