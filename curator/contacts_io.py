@@ -313,17 +313,34 @@ def _quoted_printable(value: str, charset: str) -> str:
         return value
 
 
+def _unfold(text: str) -> str:
+    """vCard lines as logical lines, in one pass over the text.
+
+    A line starting with a space or tab continues the previous one; in vCard 2.1 a
+    quoted-printable value ending in "=" continues on the next line too.
+    """
+    lines: list[str] = []
+    parts: list[str] = []  # the logical line being joined, in pieces: no copy per join
+    soft = False  # does the logical line being joined take soft line breaks?
+    raws = re.sub(r"\r?\n[ \t]", "", text).split("\n")
+    for n, raw in enumerate(raws, 1):
+        if not parts:
+            soft = "QUOTED-PRINTABLE" in raw.partition(":")[0].upper()
+        line = raw.removesuffix("\r")
+        if soft and line.endswith("=") and n < len(raws):
+            parts.append(line[:-1])
+            continue
+        parts.append(raw)
+        lines.append("".join(parts))
+        parts = []
+    return "\n".join(lines)
+
+
 def parse_vcards(text: str) -> list[Person]:
     """People from vCard 2.1/3.0/4.0 text: FN (or N), EMAIL, CATEGORIES, NOTE."""
-    # Unfold: a line starting with a space or tab continues the previous one; in vCard
-    # 2.1 a quoted-printable value ending in "=" continues on the next line too.
-    unfolded = re.sub(r"\r?\n[ \t]", "", text)
-    unfolded = re.sub(r"(ENCODING=QUOTED-PRINTABLE[^\n]*?)=\r?\n", r"\1", unfolded, flags=re.I)
-    while re.search(r"(?im)^[^:\n]*QUOTED-PRINTABLE[^\n]*=\r?\n", unfolded):
-        unfolded = re.sub(r"(?im)^([^:\n]*QUOTED-PRINTABLE[^\n]*)=\r?\n", r"\1", unfolded)
     people: list[Person] = []
     card: dict[str, list[tuple[dict[str, str], str]]] | None = None
-    for line in unfolded.splitlines():
+    for line in _unfold(text).splitlines():
         if not line.strip():
             continue
         head, sep, value = line.partition(":")
