@@ -361,7 +361,16 @@ def _date(value: Any, where: str) -> datetime:
     raise ConfigError(f"{where}: expected a date like 2026-11-02")
 
 
-CONTACT_FIELDS = {"name", "email", "interests", "avoid", "notes", "cadence", "last_contact"}
+CONTACT_FIELDS = {
+    "name",
+    "email",
+    "interests",
+    "avoid",
+    "notes",
+    "cadence",
+    "last_contact",
+    "group",
+}
 
 
 def parse_contact(item: Any, where: str) -> Contact:
@@ -394,6 +403,10 @@ def parse_contact(item: Any, where: str) -> Contact:
     notes = item.get("notes") or ""
     if not isinstance(notes, str):
         raise ConfigError(f"{where}, field 'notes': expected text")
+    group = item.get("group") or []  # an address-book group: "Friends", or [Friends, Work]
+    groups = [group] if isinstance(group, str) else group
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ConfigError(f"{where}, field 'group': expected text or a list of text")
     cadence = item.get("cadence")
     cadence_days = None
     if cadence not in (None, ""):
@@ -416,6 +429,7 @@ def parse_contact(item: Any, where: str) -> Contact:
         notes=notes.strip(),
         cadence_days=cadence_days,
         last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
+        groups=tuple(g.strip() for g in groups if g.strip()),
     )
 
 

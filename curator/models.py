@@ -45,6 +45,7 @@ class Contact:
     notes: str = ""
     cadence_days: int | None = None
     last_contact: datetime | None = None
+    groups: tuple[str, ...] = ()  # how their address book files them: not interests
 
     @property
     def key(self) -> str:
