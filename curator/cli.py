@@ -24,6 +24,7 @@ from curator.errors import CuratorError
 from curator.lock import workspace_lock
 from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
+from curator.textutil import one_line
 from curator.workspace_init import init_workspace
 
 log = logging.getLogger("curator")
@@ -58,7 +59,7 @@ def _handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except CuratorError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper
@@ -289,7 +290,7 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
         )
         return
     if not suggestions:
-        click.echo(f"Nothing for {contact.name} this week.")
+        click.echo(f"Nothing for {one_line(contact.name)} this week.")
         return
     if " ".join(name.casefold().split()) != contact.key:  # say whom a loose name meant
         shown = render.md_escape(contact.name) if fmt == "md" else contact.name
@@ -402,13 +403,15 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
             for r in s.reasons
         ]
         return "\n".join(lines)
-    lines = [f"{n}. {a.title}  (score {s.score:.1f})", f"   {a.url}"]
+    # Titles, snippets and interests come from feeds and contacts.yaml: one_line drops any
+    # terminal escape they carry.
+    lines = [f"{n}. {one_line(a.title)}  (score {s.score:.1f})", f"   {one_line(a.url)}"]
     for r in s.reasons:
         words = ", ".join(
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
         )
-        lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
-        lines.append(f"     “{r.snippet}”")
+        lines.append(f"   - {one_line(r.interest)}: {one_line(words)} in the {r.where}, {r.count}x")
+        lines.append(f"     “{one_line(r.snippet)}”")
     return "\n".join(lines) + "\n"
 
 
@@ -466,10 +469,11 @@ def _record(
     when = history.parse_day(on) if on else None
     done = history.record(ctx.workspace(), name, url, action, on=when, note=note, title=title)
     verb = "shared with" if action == "shared" else "dismissed for"
-    what = f"{done.title!r}" if done.title else done.url
+    what = f"{one_line(done.title)!r}" if done.title else one_line(done.url)
     if not ctx.quiet:
         said = "Already recorded" if done.already else "Recorded"
-        click.echo(f"{said}: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
+        name = one_line(done.contact.name)
+        click.echo(f"{said}: {what} {verb} {name} on {done.on:%Y-%m-%d}.")
         if not done.known and not done.already:
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
@@ -547,17 +551,18 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
         click.confirm(
-            f"Forget {who} everywhere (contacts.yaml, history, past digests)?", abort=True
+            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?", abort=True
         )
     elif not ctx.quiet:
-        click.echo(f"Forgetting {who} (contacts.yaml, history, past digests).")
+        click.echo(f"Forgetting {one_line(who)} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
         report = contacts_io.forget(workspace, contact)
     if not ctx.quiet:
         rewritten = len(report.digests_rewritten)
         click.echo(
-            f"Forgot {contact.name}: removed from contacts.yaml, {report.rows_deleted} database "
-            f"rows deleted, {rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
+            f"Forgot {one_line(contact.name)}: removed from contacts.yaml, "
+            f"{report.rows_deleted} database rows deleted, "
+            f"{rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
         )
     if report.in_articles:
         click.echo(
@@ -614,7 +619,9 @@ def contacts_list(ctx: Context) -> None:
 def contacts_import(ctx: Context, file: Path) -> None:
     """Add people from a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV.
 
-    vCard CATEGORIES become interests and NOTE becomes notes. People already listed
+    vCard CATEGORIES and Google labels become interests, NOTE becomes notes. Address-book
+    groups (Friends, Family, Work, myContacts, Starred and the like) are not interests:
+    they are listed as skipped, and kept as the person's group. People already listed
     (same email, else same name) are not added twice; only what their entry lacks is
     filled in. Your comments in contacts.yaml stay.
 
@@ -637,6 +644,9 @@ def contacts_import(ctx: Context, file: Path) -> None:
                 f"{report.without_interests} new people have no interests yet; add a few "
                 f"in their own words to contacts.yaml, or they will never get a suggestion."
             )
+        if report.groups:
+            skipped = ", ".join(f"{group} ({n})" for group, n in report.groups.items())
+            click.echo(f"Address-book groups skipped, not interests (people in each): {skipped}")
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)

@@ -392,6 +392,7 @@ CONTACT_FIELDS = {
     "said",
     "cadence",
     "last_contact",
+    "group",
 }
 
 
@@ -425,6 +426,10 @@ def parse_contact(item: Any, where: str) -> Contact:
     notes = item.get("notes") or ""
     if not isinstance(notes, str):
         raise ConfigError(f"{where}, field 'notes': expected text")
+    group = item.get("group") or []  # an address-book group: "Friends", or [Friends, Work]
+    groups = [group] if isinstance(group, str) else group
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ConfigError(f"{where}, field 'group': expected text or a list of text")
     cadence = item.get("cadence")
     cadence_days = None
     if cadence not in (None, ""):
@@ -452,6 +457,7 @@ def parse_contact(item: Any, where: str) -> Contact:
             if last
             else None
         ),
+        groups=tuple(g.strip() for g in groups if g.strip()),
     )
 
 

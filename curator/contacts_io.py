@@ -29,6 +29,7 @@ from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
 from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Contact
+from curator.textutil import clean_text, one_line
 
 log = logging.getLogger("curator")
 
@@ -227,6 +228,7 @@ class Person:
     email: str = ""
     interests: list[str] = field(default_factory=list)
     notes: str = ""
+    groups: list[str] = field(default_factory=list)  # address-book groups, not interests
 
 
 @dataclass
@@ -240,6 +242,7 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)  # entries without a usable name
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
+    groups: dict[str, int] = field(default_factory=dict)  # group skipped -> people in it
 
     @property
     def unchanged(self) -> int:
@@ -255,19 +258,73 @@ def read_people(path: Path) -> tuple[str, list[Person]]:
     text = _decode(raw)
     stripped = text.lstrip()
     if path.suffix.lower() in (".vcf", ".vcard") or stripped.upper().startswith("BEGIN:VCARD"):
-        return "vCard", parse_vcards(text)
+        return "vCard", _cleaned(parse_vcards(text))
     lines = text.splitlines()
     header_at = next(
         (n for n, line in enumerate(lines[:30]) if line.startswith("First Name,Last Name,")), None
     )
     if (header_at is not None and "URL" in lines[header_at]) or "Connected On" in text[:4000]:
-        return "LinkedIn", parse_linkedin(text)
+        return "LinkedIn", _cleaned(parse_linkedin(text))
     first = lines[0] if lines else ""
     if "E-mail 1 - Value" in first or "Given Name" in first or "First Name" in first:
-        return "Google Contacts", parse_google(text)
+        return "Google Contacts", _cleaned(parse_google(text))
     raise UsageError(
         f"{path.name}: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV"
     )
+
+
+# Groups that address books make for everyone (Google, Apple, Outlook, Android exports),
+# compared casefolded with only letters and digits kept. They say how the user files a
+# person, not what the person cares about: as interests they match any article saying
+# "friend" or "work".
+_ADDRESS_BOOK_GROUPS = frozenset(
+    re.sub(r"[\W_]+", "", g.casefold())
+    for g in (
+        *("Friends", "Family", "Work", "Coworkers", "Colleagues", "Starred", "VIP"),
+        *("Starred in Android", "Favorites", "Favourites", "Business", "Personal", "Home"),
+        *("Classmates", "Acquaintances", "Neighbors", "Neighbours", "Clients", "Customers"),
+        *("Emergency", "ICE", "Holiday Cards", "Hot Contacts", "Key Customer", "Suppliers"),
+        *("Phone Calls", "Waiting", "Status", "Goals/Objectives", "Time & Expenses"),
+        *("Miscellaneous", "Blue Category", "Green Category", "Orange Category"),
+        *("Purple Category", "Red Category", "Yellow Category"),
+    )
+)
+# Groups holding everyone, or everyone imported one day: not even worth keeping as a group.
+_EVERYONE = frozenset({"mycontacts", "allcontacts", "othercontacts", "contacts", "other"})
+
+
+def _group(label: str) -> tuple[bool, bool]:
+    """(is an address-book group, is worth keeping as the person's group)."""
+    key = re.sub(r"[\W_]+", "", label.casefold())
+    if key in _EVERYONE or key.startswith("importedon"):
+        return True, False
+    return key in _ADDRESS_BOOK_GROUPS, True
+
+
+def _cleaned(people: list[Person]) -> list[Person]:
+    """The people as contacts.yaml gets them: no control characters (a terminal escape in
+    a name is an attack), address-book groups apart from the interests."""
+    out = []
+    for person in people:
+        name = one_line(person.name)
+        if not name:
+            continue
+        interests: dict[str, str] = {}  # by casefolded topic: the first spelling wins
+        groups: dict[str, str] = {}
+        for group in filter(None, map(one_line, person.groups)):
+            groups.setdefault(group.casefold(), group)
+        for topic in map(one_line, person.interests):
+            if topic:
+                (groups if _group(topic)[0] else interests).setdefault(topic.casefold(), topic)
+        email = one_line(person.email)
+        notes = clean_text(person.notes)
+        out.append(Person(name, email, list(interests.values()), notes, list(groups.values())))
+    return out
+
+
+def kept_groups(groups: list[str]) -> list[str]:
+    """The groups worth writing as the person's ``group``: not "myContacts" and the like."""
+    return [g for g in groups if _group(g)[1]]
 
 
 def _decode(raw: bytes) -> str:
@@ -313,17 +370,34 @@ def _quoted_printable(value: str, charset: str) -> str:
         return value
 
 
+def _unfold(text: str) -> str:
+    """vCard lines as logical lines, in one pass over the text.
+
+    A line starting with a space or tab continues the previous one; in vCard 2.1 a
+    quoted-printable value ending in "=" continues on the next line too.
+    """
+    lines: list[str] = []
+    parts: list[str] = []  # the logical line being joined, in pieces: no copy per join
+    soft = False  # does the logical line being joined take soft line breaks?
+    raws = re.sub(r"\r?\n[ \t]", "", text).split("\n")
+    for n, raw in enumerate(raws, 1):
+        if not parts:
+            soft = "QUOTED-PRINTABLE" in raw.partition(":")[0].upper()
+        line = raw.removesuffix("\r")
+        if soft and line.endswith("=") and n < len(raws):
+            parts.append(line[:-1])
+            continue
+        parts.append(raw)
+        lines.append("".join(parts))
+        parts = []
+    return "\n".join(lines)
+
+
 def parse_vcards(text: str) -> list[Person]:
     """People from vCard 2.1/3.0/4.0 text: FN (or N), EMAIL, CATEGORIES, NOTE."""
-    # Unfold: a line starting with a space or tab continues the previous one; in vCard
-    # 2.1 a quoted-printable value ending in "=" continues on the next line too.
-    unfolded = re.sub(r"\r?\n[ \t]", "", text)
-    unfolded = re.sub(r"(ENCODING=QUOTED-PRINTABLE[^\n]*?)=\r?\n", r"\1", unfolded, flags=re.I)
-    while re.search(r"(?im)^[^:\n]*QUOTED-PRINTABLE[^\n]*=\r?\n", unfolded):
-        unfolded = re.sub(r"(?im)^([^:\n]*QUOTED-PRINTABLE[^\n]*)=\r?\n", r"\1", unfolded)
     people: list[Person] = []
     card: dict[str, list[tuple[dict[str, str], str]]] | None = None
-    for line in unfolded.splitlines():
+    for line in _unfold(text).splitlines():
         if not line.strip():
             continue
         head, sep, value = line.partition(":")
@@ -370,12 +444,11 @@ def _vcard_person(card: dict[str, list[tuple[dict[str, str], str]]]) -> Person |
     ]
     email = _vcard_unescape((preferred or [v for _, v in emails] or [""])[0]).strip()
     email = email.removeprefix("mailto:")
-    interests: list[str] = []
-    for _, value in card.get("CATEGORIES", []):
-        for part in _split_unescaped(value, ","):
-            topic = " ".join(_vcard_unescape(part).split())
-            if topic and topic.casefold() not in {i.casefold() for i in interests}:
-                interests.append(topic)
+    interests = [  # duplicates and address-book groups are sorted out by _cleaned
+        _vcard_unescape(part)
+        for _, value in card.get("CATEGORIES", [])
+        for part in _split_unescaped(value, ",")
+    ]
     return Person(name, email, interests, first("NOTE"))
 
 
@@ -415,7 +488,14 @@ def parse_google(text: str) -> list[Person]:
             if value:
                 email = value.split(" ::: ")[0].strip()
                 break
-        people.append(Person(name, email, [], (row.get("Notes") or "").strip()))
+        # Labels are what a vCard export calls CATEGORIES: "* myContacts ::: Book club",
+        # where "* " (or "System Group: " in older exports) marks Google's own groups.
+        labels = (row.get("Labels") or row.get("Group Membership") or "").split(":::")
+        own = re.compile(r"\s*(\*|system group:)\s*", re.IGNORECASE)
+        groups = [own.sub("", label, count=1) for label in labels if own.match(label)]
+        topics = [label for label in labels if not own.match(label)]
+        notes = (row.get("Notes") or "").strip()
+        people.append(Person(name, email, topics, notes, groups))
     return people
 
 
@@ -437,6 +517,8 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 by_name[_entry_key(item)] = item
     list_tail = _detach_tail(entries)
     for person in people:
+        for group in person.groups:
+            report.groups[group] = report.groups.get(group, 0) + 1
         key = " ".join(person.name.casefold().split())
         email = person.email.casefold()
         item = (by_email.get(email) if email else None) or by_name.get(key)
@@ -450,6 +532,8 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
             item["interests"] = interests
             if person.notes:
                 item["notes"] = person.notes
+            if kept_groups(person.groups):
+                item["group"] = _group_value(kept_groups(person.groups))
             entries.append(item)
             report.added.append(person.name)
             report.without_interests += not person.interests
@@ -495,7 +579,19 @@ def _merge(item: Any, person: Person) -> bool:
     if person.notes and not item.get("notes"):
         item["notes"] = person.notes
         changed = True
+    if kept_groups(person.groups) and not item.get("group"):
+        item["group"] = _group_value(kept_groups(person.groups))
+        changed = True
     return changed
+
+
+def _group_value(groups: list[str]) -> Any:
+    """One group as a plain value, several as a [flow, list]."""
+    if len(groups) == 1:
+        return _flow_safe(groups[0])
+    seq = CommentedSeq(_flow_safe(g) for g in groups)
+    seq.fa.set_flow_style()
+    return seq
 
 
 def depth_warning(total: int) -> str | None:
@@ -514,11 +610,11 @@ def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -
     last = last or {}
     out = []
     for c in contacts:
-        bits = [c.name]
+        bits = [one_line(c.name)]  # hand-written contacts.yaml may hold escapes too
         if c.email:
-            bits.append(f"<{c.email}>")
+            bits.append(f"<{one_line(c.email)}>")
         line = " ".join(bits)
-        topics = ", ".join(i.topic for i in c.interests) or "(no interests yet)"
+        topics = ", ".join(one_line(i.topic) for i in c.interests) or "(no interests yet)"
         extra = []
         if c.cadence_days:
             extra.append(f"every {c.cadence_days}d")

@@ -19,6 +19,7 @@ from curator.errors import CuratorError, UsageError
 from curator.models import Contact
 from curator.names import resolve_contact
 from curator.store import Store, now, parse_iso
+from curator.textutil import one_line
 from curator.urls import canonical_url, safe_link
 
 ACTIONS = ("shared", "dismissed")
@@ -155,22 +156,23 @@ def _item(row: Mapping[str, str]) -> HistoryItem:
 
 def format_history(contact: Contact, items: list[HistoryItem], today: date | None = None) -> str:
     """The lines `curator history NAME` prints."""
+    name = one_line(contact.name)  # names and notes are the user's, titles a feed's: no escapes
     if not items:
-        return f"Nothing shared with or dismissed for {contact.name} yet.\n"
+        return f"Nothing shared with or dismissed for {name} yet.\n"
     today = today or now().date()
     lines = []
     shared = [i for i in items if i.action == "shared"]
     if shared:
         days = (today - shared[0].on.date()).days
         ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-        lines.append(f"{contact.name}: {len(shared)} shared, most recently {ago}")
+        lines.append(f"{name}: {len(shared)} shared, most recently {ago}")
     else:
-        lines.append(f"{contact.name}: nothing shared yet")
+        lines.append(f"{name}: nothing shared yet")
     for item in items:
-        label = item.title or item.url
+        label = one_line(item.title or item.url)
         lines.append(f"{item.on:%Y-%m-%d}  {item.action:<9}  {label}")
         if item.title:
-            lines.append(f"{'':12}{'':11}{item.url}")
+            lines.append(f"{'':12}{'':11}{one_line(item.url)}")
         if item.note:
-            lines.append(f"{'':12}{'':11}note: {item.note}")
+            lines.append(f"{'':12}{'':11}note: {one_line(item.note)}")
     return "\n".join(lines) + "\n"

@@ -46,6 +46,7 @@ class Contact:
     cadence_days: int | None = None
     last_contact: datetime | None = None
     said: tuple[str, ...] = ()  # their own words, which a draft may quote back to them
+    groups: tuple[str, ...] = ()  # how their address book files them: not interests
 
     @property
     def key(self) -> str:

@@ -41,6 +41,8 @@ EXAMPLE_CONTACTS = """\
 #   cadence:       optional; how often you hope to be in touch, e.g. 30d, counted
 #                  from your last share, else from the day curator first saw them
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
+#   group:         optional; how your address book files them (Friends, Work), not an
+#                  interest; `curator contacts import` fills it in
 contacts:
   - name: Zoe Example
     email: zoe@example.org
