@@ -671,7 +671,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
             if store:
                 store.close()
         digest = Digest(
-            week=data.get("week") or folder.name,
+            week=folder.name,  # never digest.json's own word: it may point elsewhere
             generated_at=generated,
             people=people,
             failures=[

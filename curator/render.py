@@ -23,7 +23,8 @@ from markupsafe import Markup, escape
 
 from curator import __version__
 from curator.config import Workspace
-from curator.files import atomic_write
+from curator.errors import CuratorError
+from curator.files import atomic_write, private_dir
 from curator.models import Suggestion
 from curator.urls import safe_link
 
@@ -305,7 +306,7 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
 
 def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -> Path:
     """Write the week's digest in each format, then the index; return the HTML path."""
-    folder = workspace.output_dir / digest.week
+    folder = week_folder(workspace, digest.week)
     for fmt in formats:
         if fmt in FORMATS:
             atomic_write(folder / FORMATS[fmt], render_digest(workspace, digest, fmt))
@@ -315,12 +316,20 @@ def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -
     return folder / FORMATS["html"]
 
 
+def week_folder(workspace: Workspace, week: str) -> Path:
+    """output/<week>/, made private; a name that would leave output/ is refused."""
+    if week in ("", ".", "..") or any(c in week for c in "/\\\0") or week.startswith("."):
+        raise CuratorError(f"{week!r} is not a digest week name")
+    private_dir(workspace.output_dir, tighten=False)
+    return private_dir(workspace.output_dir / week, tighten=False)
+
+
 def write_index(workspace: Workspace) -> Path:
     """output/index.html: every digest on disk, newest first, with counts."""
     weeks = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json"), reverse=True):
-        if not (data_file.parent / FORMATS["html"]).is_file():
-            continue  # nothing to link to
+        if not (data_file.parent / FORMATS["html"]).is_file() or data_file.parent.is_symlink():
+            continue  # nothing to link to, or a folder curator did not make
         try:
             data = json.loads(data_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -341,6 +350,6 @@ def write_index(workspace: Workspace) -> Path:
             }
         )
     html = environment(workspace).get_template("index.html.j2").render(weeks=weeks)
-    path = workspace.output_dir / "index.html"
+    path = private_dir(workspace.output_dir, tighten=False) / "index.html"
     atomic_write(path, html)
     return path
