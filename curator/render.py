@@ -1,9 +1,10 @@
 """Render digests with Jinja2 (autoescape on) and write them atomically under output/.
 
 Templates come from the workspace's ``templates/`` folder first, file by file, then from
-the copy shipped with curator. Feed-derived strings are never marked safe: snippets are
-highlighted by escaping each piece, links pass ``safe_link``, and mailto links are built
-from percent-encoded parameters only.
+the copy shipped with curator; a workspace with templates of its own renders in Jinja's
+sandbox. Feed-derived strings are never marked safe: snippets are highlighted by escaping
+each piece, links pass ``safe_link``, and mailto links are built from percent-encoded
+parameters only.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from curator import __version__
 from curator.config import Workspace
-from curator.errors import CuratorError
+from curator.errors import ConfigError, CuratorError
 from curator.files import atomic_write, private_dir
 from curator.models import Suggestion
 from curator.urls import safe_link
@@ -134,13 +136,27 @@ def mailto(email: str, subject: str, body: str) -> str:
     )
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, whose refusals read as a curator error rather than a traceback."""
+
+    def unsafe_undefined(self, obj: object, attribute: str) -> object:
+        raise ConfigError(
+            f"a template in templates/ reaches for {attribute!r} of {type(obj).__name__}, "
+            f"which templates may not use; remove it from the template"
+        )
+
+
 @cache
 def _environment(workspace_templates: str | None) -> Environment:
     loaders = []
     if workspace_templates and Path(workspace_templates).is_dir():
         loaders.append(FileSystemLoader(workspace_templates))
     loaders.append(FileSystemLoader(str(packaged_templates())))
-    env = Environment(
+    # A workspace's templates may come from someone else: sandboxed, they can format what
+    # they are given but not reach Python (no attributes behind _, no mutating calls).
+    # Curator's own templates alone run unsandboxed, at less than half the cost.
+    kind = _Sandbox if len(loaders) > 1 else Environment
+    env = kind(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(
             enabled_extensions=("html", "html.j2", "xml"), default_for_string=True, default=False

@@ -159,3 +159,92 @@ def test_forget_takes_the_week_from_the_folder_not_from_digest_json(
     assert sorted(p for p in tmp_path.rglob("*") if "output" not in p.parts) == before
     assert json.loads(data_file.read_text())["week"] == data_file.parent.name
     assert "Zoe Park" not in (data_file.parent / "index.html").read_text()
+
+
+# -- a workspace is data, never code (issue 24, item 14) -------------------------------------
+
+
+class _Plant:
+    """Unpickling this makes a folder: proof that a pickle ran."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.mkdir, (str(self.path),))
+
+
+def test_a_planted_pickle_in_the_decision_cache_never_runs(
+    http_server: Server, tmp_path: Path, workspace: Path
+):
+    import pickle
+
+    make_site(http_server, workspace)
+    invoke(workspace, "run")
+    proof = tmp_path / "pickle-ran"
+    db = sqlite3.connect(workspace / ".curator" / "curator.db")
+    with db:  # the keys stay right, so only the payload decides
+        db.execute("UPDATE decision_cache SET suggestions = ?", (pickle.dumps(_Plant(proof)),))
+    db.close()
+    first = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
+    invoke(workspace, "run", "--no-fetch")
+    assert not proof.exists()
+    again = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
+    assert again["people"] == first["people"]
+    db = sqlite3.connect(workspace / ".curator" / "curator.db")
+    kinds = {row[0] for row in db.execute("SELECT typeof(suggestions) FROM decision_cache")}
+    assert kinds == {"text"}  # replaced by JSON
+
+
+def test_cached_decisions_read_back_equal(http_server: Server, workspace: Path):
+    from datetime import timedelta
+
+    from curator.config import load_contacts, open_workspace
+    from curator.digestcache import DecisionCache
+    from curator.pipeline import Matcher
+    from curator.store import Store
+
+    make_site(http_server, workspace)
+    invoke(workspace, "fetch")
+    ws = open_workspace(workspace)
+    since, week = now() - timedelta(days=7), iso_week(now())
+    with Store(ws.db_path) as store:
+        cache = DecisionCache(store, since, week, (3, 0.0))
+        matcher = Matcher.build(store, since, week)
+        made = 0
+        for contact in load_contacts(ws):
+            suggestions, _ = matcher.decide(contact, 3, 0.0)
+            cache.put(contact, "k", suggestions)
+            assert cache.get(contact, "k") == suggestions
+            made += len(suggestions)
+        assert made >= 3
+
+
+@pytest.mark.parametrize("name", ["digest.html.j2", "share.txt.j2", "index.html.j2"])
+def test_a_workspace_template_cannot_reach_python(
+    http_server: Server, tmp_path: Path, workspace: Path, name: str
+):
+    make_site(http_server, workspace)
+    proof = tmp_path / "template-ran"
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / name).write_text(
+        f"{{{{ cycler.__init__.__globals__.os.mkdir('{proof}') }}}}\n"
+    )
+    result = invoke(workspace, "run", code=2)
+    assert not proof.exists()
+    assert result.stderr.endswith(
+        "Error: a template in templates/ reaches for '__init__' of type, which templates may "
+        "not use; remove it from the template\n"
+    )
+
+
+def test_a_sandboxed_workspace_template_still_formats(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / "share.txt.j2").write_text(
+        "Hi {{ contact.first_name }}, on {{ interest }}: {{ article.url }}\n"
+    )
+    invoke(workspace, "run")
+    data = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
+    drafts = [s["draft"] for p in data["people"] for s in p["suggestions"]]
+    assert drafts and all(d.startswith("Hi ") and "http://127.0.0.1:" in d for d in drafts)
