@@ -521,6 +521,10 @@ def contacts_import(ctx: Context, file: Path) -> None:
                 f"{report.without_interests} new people have no interests yet; add a few "
                 f"in their own words to contacts.yaml, or they will never get a suggestion."
             )
+    for name, email in report.bad_emails:
+        click.echo(
+            f"Skipped the email of {name}: {email!r} is not one plain email address.", err=True
+        )
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)

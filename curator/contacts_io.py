@@ -17,7 +17,7 @@ import io
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -28,7 +28,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
+from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact, plain_email
 from curator.errors import ConfigError, CuratorError
 from curator.files import atomic_write
 from curator.models import Contact
@@ -241,6 +241,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # entries without a usable name
+    bad_emails: list[tuple[str, str]] = field(default_factory=list)  # (name, address) left out
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
 
@@ -440,6 +441,10 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 by_name[_entry_key(item)] = item
     list_tail = _detach_tail(entries)
     for person in people:
+        if person.email and not plain_email(person.email):
+            # a@x.org,eve@evil.example would be two recipients of every share link
+            report.bad_emails.append((person.name, person.email))
+            person = replace(person, email="")
         key = " ".join(person.name.casefold().split())
         email = person.email.casefold()
         item = (by_email.get(email) if email else None) or by_name.get(key)
@@ -605,6 +610,9 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
 
     report = ForgetReport(contact)
     remove_contact(workspace, contact)
+    from curator import coverage
+
+    coverage.keep_only(workspace.state_dir / coverage.CACHE_FILE, _contacts_after(workspace))
     if workspace.db_path.exists():
         with Store(workspace.db_path) as store:
             _scrub_notes(store, contact)

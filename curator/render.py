@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from curator import __version__
-from curator.config import Workspace
+from curator.config import Workspace, plain_email
 from curator.errors import ConfigError, CuratorError
 from curator.files import atomic_write, private_dir
 from curator.models import Suggestion
@@ -128,8 +128,12 @@ def week_span(week: str) -> str:
 
 
 def mailto(email: str, subject: str, body: str) -> str:
-    """A mailto: URL whose every part is percent-encoded (no header injection)."""
-    address = quote(email.strip(), safe="@") if email and "@" in email else ""
+    """A mailto: URL whose every part is percent-encoded (no header injection).
+
+    Anything but one plain address (two joined by a comma, say) is left out, so the
+    link never names a recipient the user did not write.
+    """
+    address = quote(email.strip(), safe="@") if email and plain_email(email.strip()) else ""
     return (
         f"mailto:{address}?subject={quote(' '.join(subject.split()), safe='')}"
         f"&body={quote(body, safe='')}"

@@ -248,3 +248,47 @@ def test_a_sandboxed_workspace_template_still_formats(http_server: Server, works
     data = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
     drafts = [s["draft"] for p in data["people"] for s in p["suggestions"]]
     assert drafts and all(d.startswith("Hi ") and "http://127.0.0.1:" in d for d in drafts)
+
+
+# -- smaller: the coverage cache after forget, addresses (issue 24, item 15) -----------------
+
+
+def _interest_hash(topic: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(repr((topic, ())).encode()).hexdigest()
+
+
+def test_forget_removes_their_interests_from_the_coverage_cache(
+    http_server: Server, workspace: Path
+):
+    make_site(http_server, workspace)
+    invoke(workspace, "run")
+    cache = workspace / ".curator" / "coverage-cache.json"
+    hers = _interest_hash("retrofitting old houses")  # Zoe's alone
+    shared = _interest_hash("heat pumps")  # Ana's too
+    assert {hers, shared} <= set(json.loads(cache.read_text())["witness"])
+    invoke(workspace, "forget", "Zoe Park", "--yes")
+    witness = json.loads(cache.read_text())["witness"]
+    assert hers not in witness and shared in witness
+    assert mode(cache) == 0o600
+
+
+def test_an_import_leaves_out_an_address_that_is_two(workspace: Path):
+    (workspace / "contacts.yaml").write_text("contacts: []\n")
+    card = workspace / "eve.vcf"
+    card.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Eve Mallory\nEMAIL:a@x.org,eve@evil.example\n"
+        "CATEGORIES:chess\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nEMAIL:ada@example.org\n"
+        "CATEGORIES:engines\nEND:VCARD\n"
+    )
+    result = invoke(workspace, "contacts", "import", str(card))
+    assert result.stdout.startswith("vCard: read 2, added 2, updated 0, unchanged 0;")
+    assert result.stderr == (
+        "Skipped the email of Eve Mallory: 'a@x.org,eve@evil.example' is not one plain "
+        "email address.\n"
+    )
+    assert invoke(workspace, "contacts", "list").stdout == (
+        "Eve Mallory: chess\nAda Lovelace <ada@example.org>: engines\n"
+    )
