@@ -647,6 +647,10 @@ def contacts_import(ctx: Context, file: Path) -> None:
         if report.groups:
             skipped = ", ".join(f"{group} ({n})" for group, n in report.groups.items())
             click.echo(f"Address-book groups skipped, not interests (people in each): {skipped}")
+    for name, email in report.bad_emails:
+        click.echo(
+            f"Skipped the email of {name}: {email!r} is not one plain email address.", err=True
+        )
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)

@@ -395,6 +395,16 @@ CONTACT_FIELDS = {
     "group",
 }
 
+# One address: a local part and a domain without spaces, separators (",;"), brackets,
+# quotes, URL delimiters or control characters, so a mailto: link names one recipient.
+_NOT_IN_ADDRESS = r"\s@,;:<>()\[\]\"\\%?&=/\x00-\x1f\x7f"
+_EMAIL = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.][^{_NOT_IN_ADDRESS}]*")
+
+
+def plain_email(value: str) -> bool:
+    """Is ``value`` exactly one plain email address (name@example.org)?"""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
 
 def parse_contact(item: Any, where: str) -> Contact:
     """One contacts.yaml entry as a Contact, or a ConfigError naming entry and field."""
@@ -423,6 +433,11 @@ def parse_contact(item: Any, where: str) -> Contact:
     email = item.get("email") or ""
     if not isinstance(email, str):
         raise ConfigError(f"{where}, field 'email': expected text")
+    if email.strip() and not plain_email(email.strip()):
+        raise ConfigError(
+            f"{where}, field 'email': {email.strip()!r} is not one plain email address "
+            f"(like name@example.org)"
+        )
     notes = item.get("notes") or ""
     if not isinstance(notes, str):
         raise ConfigError(f"{where}, field 'notes': expected text")

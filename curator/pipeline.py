@@ -861,7 +861,7 @@ def _coverage_gaps(
     matcher: Matcher | None,
 ) -> list:
     """Interests nothing matched lately; the matcher's index covers the newest articles."""
-    from curator.coverage import recent_gaps
+    from curator.coverage import CACHE_FILE, recent_gaps
 
     span = timedelta(weeks=max(1, workspace.settings.coverage_weeks))
     return recent_gaps(
@@ -869,7 +869,7 @@ def _coverage_gaps(
         contacts,
         when - span,
         index=matcher.index if matcher else None,
-        cache_path=workspace.state_dir / "coverage-cache.json",
+        cache_path=workspace.state_dir / CACHE_FILE,
     )
 
 

@@ -7,6 +7,7 @@ end of MIGRATIONS, never edit a released one.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import unicodedata
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from curator import tokens
+from curator.files import PRIVATE_FILE, private_dir, refuse_symlink
 from curator.models import Article
 from curator.urls import canonical_url
 
@@ -184,13 +186,34 @@ _WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at,
 IN_WINDOW = "id IN (SELECT id FROM articles WHERE COALESCE(published, fetched_at) >= ?)"
 
 
+def _private_database(path: Path) -> None:
+    """Make the database and its side files the owner's alone, and never a followed link.
+
+    SQLite gives its -wal, -shm and -journal files the database file's mode, so creating
+    that file 0600 before SQLite opens it keeps them all private.
+    """
+    private_dir(path.parent)
+    for side in ("", "-wal", "-shm", "-journal"):
+        refuse_symlink(path.with_name(path.name + side))
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
+    except FileExistsError:
+        for side in ("", "-wal", "-shm", "-journal"):
+            part = path.with_name(path.name + side)
+            try:
+                if part.stat().st_mode & 0o077:
+                    part.chmod(PRIVATE_FILE)
+            except OSError:
+                pass  # absent, or not ours to change
+
+
 class Store:
     """A connection to the workspace database with the queries curator needs."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database(self.path)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

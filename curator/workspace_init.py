@@ -120,7 +120,7 @@ def init_workspace(directory: Path) -> list[Path]:
             except FileExistsError:
                 continue
             created.append(path)
-        (directory / OUTPUT_DIR).mkdir(exist_ok=True)
+        (directory / OUTPUT_DIR).mkdir(mode=0o700, exist_ok=True)  # it will hold names
     except FileExistsError:
         raise CuratorError(f"{directory} exists and is not a folder") from None
     except OSError as exc:

@@ -153,6 +153,20 @@ CONTACT_ERRORS = [
         id="cadence-overflow",
     ),
     pytest.param(
+        "contacts:\n  - name: Ada\n    email: a@x.org,eve@evil.example\n    interests: [jazz]\n",
+        [
+            "contacts.yaml, entry 1 (line 2) (Ada), field 'email': 'a@x.org,eve@evil.example' "
+            "is not one plain email address (like name@example.org)"
+        ],
+        id="email-two-addresses",
+    ),
+    pytest.param(
+        "contacts:\n  - name: Ada\n    email: 'ada@example.org?cc=boss@example.org'\n"
+        "    interests: [jazz]\n",
+        ["(Ada), field 'email': 'ada@example.org?cc=boss@example.org' is not one plain"],
+        id="email-with-a-header",
+    ),
+    pytest.param(
         "contacts:\n  - name: Ada\n    interests: [jazz]\n    last_contact: yesterday\n",
         ["(Ada), field 'last_contact' (line 4): expected a date like 2026-11-02, got 'yesterday'"],
         id="last-contact-not-a-date",

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import Server
 from test_history import ARTICLES, CONTACTS, invoke, make_site
 
@@ -233,3 +234,58 @@ def test_a_name_in_the_news_is_explained_not_hidden(http_server: Server, workspa
     )
     assert holding(workspace / ".curator", EMAIL) == []
     assert b"zoe park" not in (workspace / "contacts.yaml").read_bytes().lower()
+
+
+NON_ASCII = ["Émile Durand", "Иван Петров", "Øyvind Ås", "Jürgen Weiß"]
+
+
+def spellings(name: str) -> list[bytes]:
+    """Every way a digest may write a name: UTF-8, HTML references, JSON and URL escapes."""
+    import html
+    from urllib.parse import quote
+
+    forms = [name, html.escape(name), json.dumps(name)[1:-1], quote(name)]
+    forms += ["".join(f"&#{ord(c)};" if ord(c) > 127 else c for c in name)]
+    return [f.encode() for f in forms] + [f.lower().encode() for f in forms]
+
+
+@pytest.mark.parametrize("name", NON_ASCII)
+def test_forget_finds_a_name_with_letters_beyond_ascii(
+    http_server: Server, workspace: Path, name: str
+):
+    make_site(http_server, workspace)
+    (workspace / "contacts.yaml").write_text(
+        f"contacts:\n  - name: {name}\n    interests: [heat pumps]\n"
+        "  - name: Zack Lee\n    interests: [marathon training]\n"
+    )
+    invoke(workspace, "run")
+    assert any(
+        s in data for data in all_bytes(workspace / "output").values() for s in spellings(name)
+    )
+    result = invoke(workspace, "forget", name, "--yes")
+    assert "1 digest rewritten" in result.stdout
+    assert result.stderr == ""
+    for folder in (workspace / "output", workspace / ".curator"):
+        left = [p for p, d in all_bytes(folder).items() if any(s in d for s in spellings(name))]
+        assert left == []
+    data = json.loads(next((workspace / "output").glob("*/digest.json")).read_text())
+    assert [p["name"] for p in data["people"]] == ["Zack Lee"]
+
+
+@pytest.mark.parametrize(
+    "trace",
+    ["JÜRGEN WEISS was here", "J&#252;rgen Wei&#223; in html", '"J\\u00fcrgen Wei\\u00df"'],
+)
+def test_forget_warns_of_a_trace_it_cannot_remove(workspace: Path, trace: str):
+    (workspace / "contacts.yaml").write_text(
+        "contacts:\n  - name: Jürgen Weiß\n    interests: [a]\n  - name: Ana Souza\n"
+        "    interests: [b]\n"
+    )
+    (workspace / "feeds.yaml").write_text("feeds: []\n")
+    (workspace / "output").mkdir()
+    (workspace / "output" / "mine.txt").write_text(f"notes: {trace}\n")
+    result = invoke(workspace, "forget", "Jürgen Weiß", "--yes")
+    assert result.stderr == (
+        f"Warning: {workspace / 'output' / 'mine.txt'} still mentions them; delete or edit it "
+        f"by hand.\n"
+    )
