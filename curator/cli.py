@@ -253,6 +253,18 @@ def _summarise(ctx: Context, report: Any) -> None:
             f"used instead (see -v)",
             err=True,
         )
+    from curator.fetch import PRIVATE_REFUSAL
+    from curator.urls import host_of
+
+    private = [f for f in pages if PRIVATE_REFUSAL in f.error]
+    if private and not ctx.quiet:
+        host = host_of(private[0].url)
+        click.echo(
+            f"{len(private)} of them are on private addresses (such as {host}), which "
+            f"feeds may not reach; to allow a host on your own network, list it under "
+            f"allow_private_hosts in curator.yaml",
+            err=True,
+        )
 
 
 def _contact(workspace: Workspace, name: str) -> Contact:
@@ -698,6 +710,13 @@ def feeds_add(ctx: Context, url: str, name: str) -> None:
     that exists. An address typed without its scheme, such as www.example.org/rss, is
     stored with https:// and the output says so.
 
+    Feeds and their articles may not reach your own machine or network
+    (localhost, 192.168.x.x, a .local name): a feed there is refused, and its
+    article pages on another host or port fall back to the feed's text. To use
+    a host on your network (a self-hosted reader), list it in curator.yaml as
+    allow_private_hosts: [nas.local, 192.168.1.20]. Cloud metadata addresses
+    are never allowed.
+
     \b
     Example:
       curator feeds add https://example.org/feed.xml --name "Example"
@@ -739,6 +758,8 @@ def feeds_import(ctx: Context, file: Path) -> None:
         click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
     for url in report.skipped:
         click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
+    for refused in report.refused:
+        click.echo(f"Refused {refused}", err=True)
 
 
 @feeds.command("export")

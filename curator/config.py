@@ -6,6 +6,7 @@ then the defaults below.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -26,6 +27,8 @@ CONTACTS_FILE = "contacts.yaml"
 SETTINGS_FILE = "curator.yaml"
 STATE_DIR = ".curator"
 OUTPUT_DIR = "output"
+
+log = logging.getLogger("curator")
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw]?)\s*$", re.IGNORECASE)
 
@@ -63,8 +66,12 @@ class Settings:
     host_strikes: int = 3  # requests to a site that run out of time before it is skipped
     extract_workers: int = 0  # 0 means one per CPU core
     extract_timeout: float = 20.0
+    feed_budget: float = 60.0  # CPU seconds one feed's parsing and extraction may use a run
     backoff_after: int = 3  # failures in a row before a feed is tried less often
     user_agent: str = ""
+    # Hosts on your own network that feeds' links may reach (e.g. a self-hosted reader):
+    # names or addresses; a cloud metadata address is refused even when listed.
+    allow_private_hosts: tuple[str, ...] = ()
 
     @property
     def window(self) -> timedelta:
@@ -198,6 +205,12 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         return float(value)
     if kind is str and isinstance(value, str | int):
         return str(value)
+    if kind is tuple and isinstance(value, str):  # an environment variable: comma-separated
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    if kind is tuple and value is None:
+        return ()
     if isinstance(value, str) and kind in (int, float):
         try:
             return kind(value)
@@ -244,7 +257,26 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         elif isinstance(value, int | float) and value < _MINIMUM.get(name, 0):
             raise ConfigError(f"{where}: must be at least {_MINIMUM.get(name, 0)}, got {value!r}")
+    if "allow_private_hosts" in values:
+        values["allow_private_hosts"] = _private_hosts(
+            values["allow_private_hosts"], source["allow_private_hosts"]
+        )
     return replace(Settings(), **values)
+
+
+def _private_hosts(hosts: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The hosts a user allows, less any cloud metadata address (said, not silently)."""
+    from curator.fetch import host_key, is_metadata
+
+    kept = []
+    for host in hosts:
+        if is_metadata(host):
+            log.error("%s: %s is a cloud metadata address; curator never fetches it", where, host)
+        elif not host_key(host) or "/" in host:
+            raise ConfigError(f"{where}: {host!r} is not a host name or address")
+        else:
+            kept.append(host)
+    return tuple(kept)
 
 
 _DURATION_SETTINGS = ("since", "default_cadence")

@@ -35,6 +35,7 @@ class AddReport:
     added: list[Feed] = field(default_factory=list)
     present: list[Feed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # outlines whose URL cannot be used
+    refused: list[str] = field(default_factory=list)  # "URL: why", for the user to read
 
 
 def parse_opml(data: bytes, source: str = "OPML") -> list[Feed]:
@@ -94,6 +95,52 @@ def export_opml(feeds: list[Feed], title: str = "curator feeds") -> str:
     return out.getvalue().decode("utf-8") + "\n"
 
 
+# What a feed file is called; anything else in the workspace (the database, contacts,
+# settings, digests) is not a feed and must never become one.
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def refusal(url: str, workspace: Workspace) -> str | None:
+    """Why a feed address may not be added, or None: a cloud metadata address, a
+    private or loopback one (by address in any spelling, or a local name) not listed in
+    allow_private_hosts, or a file of the workspace's own that is not a feed.
+
+    The same rule for `feeds add` and `feeds import`; an OPML file from elsewhere must not
+    turn curator into a way to read the user's network or files every week.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from curator.fetch import host_key, is_metadata, is_private, literal_ip
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        path = Path(unquote(parts.path)).resolve()
+        root = workspace.root.resolve()
+        if not path.is_relative_to(root):
+            return None
+        relative = path.relative_to(root)
+        inside = relative.parts[:1] in ((".curator",), ("output",), ("templates",))
+        hidden = any(part.startswith(".") for part in relative.parts)
+        if inside or hidden or path.suffix.lower() not in FEED_SUFFIXES:
+            return f"{relative} is a file of this workspace, not a feed"
+        return None
+    host = parts.hostname or ""
+    if is_metadata(host):
+        return f"{host} is a cloud metadata address; curator never fetches it"
+    key = host_key(host)
+    ip = literal_ip(host)
+    local = is_private(str(ip)) if ip else key in _LOCAL_NAMES or key.endswith(_LOCAL_SUFFIXES)
+    allowed = {host_key(h) for h in workspace.settings.allow_private_hosts}
+    if local and key not in allowed:
+        return (
+            f"{host} is on your own machine or network; to use it, add {key} to "
+            f"allow_private_hosts in curator.yaml"
+        )
+    return None
+
+
 def _load(workspace: Workspace) -> tuple[str, Any]:
     path = workspace.feeds_path
     if not path.exists():
@@ -113,7 +160,8 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
     """Append feeds to feeds.yaml, skipping those already listed (same canonical URL).
 
     ``web_only`` accepts http(s) URLs only: an OPML file from elsewhere must not point
-    curator at files on this machine.
+    curator at files on this machine. An address ``refusal`` names is skipped and listed
+    in the report's ``refused`` (web_only) or raised as a ConfigError.
     """
     report = AddReport()
     existing = load_feeds(workspace) if workspace.feeds_path.exists() else []
@@ -136,6 +184,12 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
         ):
             report.skipped.append(url)
             continue
+        why = refusal(resolved, workspace)
+        if why and web_only:
+            report.refused.append(f"{url}: {why}")
+            continue
+        if why:
+            raise ConfigError(f"refused {url}: {why}")
         if canonical_url(resolved) in known:
             report.present.append(feed)
             continue

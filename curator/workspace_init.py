@@ -76,8 +76,10 @@ SETTING_HELP = {
     "host_strikes": "downloads from one site that may time out before the rest is skipped",
     "extract_workers": "processes extracting article text (0: one per CPU core)",
     "extract_timeout": "seconds allowed to extract one page",
+    "feed_budget": "CPU seconds one feed's parsing and page extraction may use in a run",
     "backoff_after": "failures in a row before a feed is tried less often",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
+    "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
 }
 
 
@@ -92,6 +94,8 @@ def example_settings() -> str:
         if f.default is MISSING:  # a default_factory: no single value to show
             continue
         default = f.default if f.default != "" else '""'
+        if f.default == ():
+            default = "[]"
         line = f"# {f.name}: {default}"
         explain = SETTING_HELP.get(f.name)
         lines.append(f"{line:<34} # {explain}" if explain else line)
