@@ -381,12 +381,12 @@ def test_terminal_escapes_in_an_address_book_are_dropped(workspace: Path):
     [gus] = entries(workspace)
     assert gus == {
         "name": "Gus ]0;PWNED [2J",
-        "email": "gus@example.org [8m",
+        # what is left of the address once the escape is gone is not one plain address
         "interests": ["sail ing", "chess 31m"],
         "notes": "Met at the [31mclub [0m.\nTwo lines.",
     }
     listing = invoke(workspace, "contacts", "list").stdout
-    assert listing == "Gus ]0;PWNED [2J <gus@example.org [8m>: sail ing, chess 31m\n"
+    assert listing == "Gus ]0;PWNED [2J: sail ing, chess 31m\n"
 
 
 def test_escapes_in_a_hand_written_contacts_yaml_never_reach_the_terminal(
@@ -422,6 +422,6 @@ def test_escapes_in_a_hand_written_contacts_yaml_never_reach_the_terminal(
     assert f"({shown}), field 'cadence'" in outputs[-1].stderr
     (workspace / "contacts.yaml").write_text(text)
     outputs.append(invoke(workspace, "forget", "Gus \x1b]0;PWNED\x07\x1b[2J", "--yes"))
-    assert outputs[-1].stdout.startswith(f"Forgot {shown}: removed from contacts.yaml")
+    assert f"\nForgot {shown}: removed from contacts.yaml" in outputs[-1].stdout
     for result in outputs:
         assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", result.output)
