@@ -583,7 +583,14 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             f"data about them.",
             err=True,
         )
-    for path in report.leftovers if not report.in_articles else []:
+    for path in report.leftovers:
+        # the database and the digests hold the articles that name them; any other file
+        # still naming them is a trace of the person, and always worth a warning
+        if report.in_articles and (
+            path.name.startswith(workspace.db_path.name)
+            or path.is_relative_to(workspace.output_dir)
+        ):
+            continue
         click.echo(f"Warning: {path} still mentions them; delete or edit it by hand.", err=True)
 
 

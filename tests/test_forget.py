@@ -236,6 +236,18 @@ def test_a_name_in_the_news_is_explained_not_hidden(http_server: Server, workspa
     assert b"zoe park" not in (workspace / "contacts.yaml").read_bytes().lower()
 
 
+def test_a_name_in_the_news_does_not_hide_another_trace(http_server: Server, workspace: Path):
+    extra = {"news": ("Zoe Park wins the retrofit prize", "Zoe Park won a prize for heat pumps.")}
+    make_site(http_server, workspace, extra)
+    invoke(workspace, "run")
+    stray = workspace / ".curator" / "my-notes.txt"
+    stray.write_text("call Zoe Park about the flat\n")
+    result = invoke(workspace, "forget", "zoe@example.org", "--yes")
+    assert "Note: 1 stored articles from your feeds mention their name" in result.stderr
+    assert f"Warning: {stray} still mentions them; delete or edit it by hand." in result.stderr
+    assert "curator.db still mentions" not in result.stderr
+
+
 NON_ASCII = ["Émile Durand", "Иван Петров", "Øyvind Ås", "Jürgen Weiß"]
 
 
