@@ -96,6 +96,11 @@ def plain(text: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
+def plural(count: int, noun: str, many: str = "") -> str:
+    """'1 feed', '2 feeds', '0 feeds'; ``many`` for nouns that do not just take an s."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def week_monday(week: str) -> date | None:
     """The Monday of an ISO week such as 2026-W48, or None for any other folder name."""
     match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
