@@ -96,9 +96,9 @@ def plain(text: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
-def plural(count: int, noun: str, many: str = "") -> str:
-    """'1 feed', '2 feeds', '0 feeds'; ``many`` for nouns that do not just take an s."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
+def plural(count: int, noun: str) -> str:
+    """'1 feed', '2 feeds', '0 feeds' (for nouns that take an s)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def week_monday(week: str) -> date | None:
