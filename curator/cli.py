@@ -197,7 +197,10 @@ def fetch(ctx: Context, since: str | None) -> None:
             store.finish_run(run_id, None, {"articles_new": report.articles_new})
     _summarise(ctx, report)
     if not ctx.quiet:
-        click.echo(f"{report.articles_new} new articles from {report.feeds_ok} feeds")
+        click.echo(
+            f"{render.plural(report.articles_new, 'new article')} from "
+            f"{render.plural(report.feeds_ok, 'feed')}"
+        )
 
 
 @cli.command()
@@ -244,13 +247,15 @@ def _summarise(ctx: Context, report: Any) -> None:
     feeds = [f for f in report.failures if f.kind == "feed"]
     pages = [f for f in report.failures if f.kind == "page"]
     if feeds:
-        click.echo(f"{len(feeds)} of {report.feeds_total} feeds failed:", err=True)
+        total = render.plural(report.feeds_total, "feed")
+        click.echo(f"{len(feeds)} of {total} failed:", err=True)
         for f in feeds:
             click.echo(f"  {f.feed or f.url}: {f.error}", err=True)
     if pages and not ctx.quiet:
+        its = "its" if len(pages) == 1 else "their"
         click.echo(
-            f"{len(pages)} article pages could not be read; their feed text was "
-            f"used instead (see -v)",
+            f"{render.plural(len(pages), 'article page')} could not be read; {its} feed "
+            f"text was used instead (see -v)",
             err=True,
         )
     from curator.fetch import PRIVATE_REFUSAL
@@ -762,7 +767,11 @@ def feeds_import(ctx: Context, file: Path) -> None:
 
     report = opml.import_opml(ctx.workspace(), file)
     if not ctx.quiet:
-        click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
+        present = len(report.present)
+        click.echo(
+            f"Added {render.plural(len(report.added), 'feed')}; "
+            f"{present} {'was' if present == 1 else 'were'} already listed."
+        )
     for url in report.skipped:
         click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
     for refused in report.refused:

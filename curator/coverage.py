@@ -178,10 +178,12 @@ def _witness(index: Index, interest: Interest, window: dict[int, str]) -> list |
 def format_coverage(articles: int, found: list[Gap], weeks: int) -> str:
     """The text `curator coverage` prints."""
     period = "week" if weeks == 1 else f"{weeks} weeks"
+    if not found:
+        return "No contacts yet: add people to contacts.yaml, and their interests are checked.\n"
     if articles == 0:
         return f"No articles stored from the last {period}; run `curator fetch` first.\n"
     missing = [g for g in found if g.missing]
-    lines = [f"Checked {articles} articles from the last {period}."]
+    lines = [f"Checked {articles} article{'s' if articles != 1 else ''} from the last {period}."]
     if not missing:
         lines.append("Every interest matched at least one article.")
         return "\n".join(lines) + "\n"

@@ -99,6 +99,11 @@ def plain(text: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 feed', '2 feeds', '0 feeds' (for nouns that take an s)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
 def week_monday(week: str) -> date | None:
     """The Monday of an ISO week such as 2026-W48, or None for any other folder name."""
     match = re.fullmatch(r"(\d{4})-W(\d{2})", week)

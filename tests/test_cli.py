@@ -205,7 +205,7 @@ def test_default_output(flaky: Path) -> None:
     assert result.exit_code == 0  # a digest was written although a feed failed
     assert result.stdout == f"{flaky.resolve()}/output/{_week(flaky)}/index.html\n"
     assert "1 of 2 feeds failed:\n  Broken: " in result.stderr, result.stderr
-    assert "1 article pages could not be read" in result.stderr
+    assert "1 article page could not be read; its feed text" in result.stderr
     assert "WARNING" not in result.stderr
 
 
@@ -272,7 +272,7 @@ def test_state_stays_out_of_output(flaky: Path) -> None:
 def test_fetch_keeps_state_in_the_workspace_and_writes_no_output(flaky: Path) -> None:
     result = CliRunner().invoke(cli, ["-w", str(flaky), "fetch"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.stdout == "2 new articles from 1 feeds\n"
+    assert result.stdout == "2 new articles from 1 feed\n"
     assert (flaky / ".curator" / "curator.db").is_file()
     assert not (flaky / "output").exists() or not any((flaky / "output").rglob("*"))
 

@@ -150,7 +150,7 @@ def test_opml_cannot_point_at_files_outside_the_workspace(workspace: Path, tmp_p
         "</body></opml>"
     )
     result = invoke(workspace, "feeds", "import", str(opml))
-    assert result.stdout == "Added 1 feeds; 0 were already listed.\n"
+    assert result.stdout == "Added 1 feed; 0 were already listed.\n"
     assert "Skipped 'file:///etc/passwd'" in result.stderr
     assert "Skipped '../secret.xml'" in result.stderr
     assert listed(workspace) == [{"url": inside, "name": "mine"}]
