@@ -639,7 +639,9 @@ def feeds_export(ctx: Context) -> None:
 def coverage(ctx: Context, weeks: int | None) -> None:
     """Each person's interests that no stored article matched lately.
 
-    Those topics need a new feed (or a rewording in contacts.yaml).
+    Those topics need a new feed, unless the articles hold their words: a close spelling
+    of a word that is not in the dictionary (a typo?), or all the words of a phrase in
+    the same articles but apart. Those are listed as interests to reword instead.
 
     \b
     Example:
