@@ -22,7 +22,7 @@ from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
 from curator.errors import CuratorError
 from curator.lock import workspace_lock
-from curator.models import Contact, Suggestion
+from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
 from curator.textutil import one_line
 from curator.workspace_init import init_workspace
@@ -33,8 +33,10 @@ EXIT_CODES = """\b
 Exit codes:
   0   success (a digest was written, even if some feeds failed)
   1   error: nothing could be produced
-  2   usage or configuration error (the message names the file and field)
-  75  another curator run is using this workspace; try again later"""
+  2   usage or configuration error: an unknown person, a bad date, URL or option
+      (nothing changed), or a mistake in a workspace file (the message names it)
+  75  another curator run is using this workspace; try again later
+  130 interrupted (Ctrl-C)"""
 
 
 class Context:
@@ -251,6 +253,18 @@ def _summarise(ctx: Context, report: Any) -> None:
             f"used instead (see -v)",
             err=True,
         )
+    from curator.fetch import PRIVATE_REFUSAL
+    from curator.urls import host_of
+
+    private = [f for f in pages if PRIVATE_REFUSAL in f.error]
+    if private and not ctx.quiet:
+        host = host_of(private[0].url)
+        click.echo(
+            f"{len(private)} of them are on private addresses (such as {host}), which "
+            f"feeds may not reach; to allow a host on your own network, list it under "
+            f"allow_private_hosts in curator.yaml",
+            err=True,
+        )
 
 
 def _contact(workspace: Workspace, name: str) -> Contact:
@@ -269,7 +283,8 @@ def _contact(workspace: Workspace, name: str) -> Contact:
 def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | None) -> None:
     """The best stored articles for one person, best first, with the reasons.
 
-    NAME may be a full name, a unique first name, or close to one.
+    NAME may be a full name, a unique first name, or close to one; any other than
+    the full name is answered with the full name first ("Zoe Park:"), except in JSON.
 
     \b
     Example:
@@ -289,6 +304,9 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
     if not suggestions:
         click.echo(f"Nothing for {one_line(contact.name)} this week.")
         return
+    if " ".join(name.casefold().split()) != contact.key:  # say whom a loose name meant
+        shown = render.md_escape(contact.name) if fmt == "md" else contact.name
+        click.echo(f"{shown}:" + ("\n" if fmt == "md" else ""))
     for n, s in enumerate(suggestions, 1):
         click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
 
@@ -315,6 +333,76 @@ def explain(ctx: Context, name: str, url: str, since: str | None) -> None:
     workspace = ctx.workspace(since=since)
     contact = _contact(workspace, name)
     click.echo(rank.format_explanation(pipeline.explain(workspace, contact, url)))
+
+
+@cli.command()
+@click.option("--since", help="Window of articles to list, e.g. 14d, 2w (default 7d).")
+@click.option("--search", "words", help="Only articles whose title or text holds all these words.")
+@click.option("--feed", default="", help="Only articles from feeds whose name holds this.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="At most this many, the newest.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@_handle_errors
+def articles(
+    ctx: Context, since: str | None, words: str | None, feed: str, limit: int, fmt: str
+) -> None:
+    """The stored articles, newest first: date, title, feed and URL.
+
+    The URL is what `curator explain`, `shared` and `dismiss` take. Words match in any
+    letter case, with or without accents; an undated article counts from the day it
+    was first seen.
+
+    \b
+    Example:
+      curator articles --since 14d --search "heat pump"
+      curator articles --feed "Green Street" --format json
+    """
+    from curator.store import Store, now
+
+    workspace = ctx.workspace(since=since)
+    start = now() - workspace.settings.window
+    found: list[Article] = []
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            found = store.find_articles(start, (words or "").split(), feed.strip())
+    shown = found[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([_article_data(a) for a in shown], indent=2, ensure_ascii=False))
+    for a in shown if fmt == "text" else []:
+        feed_name = f"  ({a.feed})" if a.feed else ""
+        click.echo(f"{a.date:%Y-%m-%d}  {a.title or '(untitled)'}{feed_name}\n{'':12}{a.url}")
+    if not found:
+        what = f" holding {words.strip()!r}" if words and words.strip() else ""
+        where = f" from a feed named like {feed.strip()!r}" if feed.strip() else ""
+        click.echo(
+            f"No stored article{what}{where} since {start:%Y-%m-%d} "
+            f"(--since widens the window; curator fetch reads the feeds).",
+            err=fmt == "json",
+        )
+    elif len(found) > limit:
+        click.echo(
+            f"Showed the newest {limit} of {len(found)}; narrow with --search or --feed, "
+            f"or raise --limit.",
+            err=True,
+        )
+
+
+def _article_data(a: Article) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "feed": a.feed,
+        "url": a.url,
+        "published": a.published.isoformat() if a.published else None,
+        "first_seen": a.fetched_at.isoformat() if a.fetched_at else None,
+    }
 
 
 def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
@@ -354,7 +442,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
     """Remember that you shared URL with NAME; it is never suggested to them again.
 
     The same story from another feed is not suggested either, and the date counts as
-    your last contact with them (see cadence in contacts.yaml).
+    your last contact with them (see cadence in contacts.yaml). Recording the same URL
+    for the same person on the same day again changes nothing; `curator undo` takes
+    back the last record.
 
     \b
     Example:
@@ -373,6 +463,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
 def dismiss(ctx: Context, name: str, url: str, note: str) -> None:
     """Remember that URL is not for NAME; it (and the same story) is never suggested again.
 
+    Dismissing it again on the same day changes nothing; `curator undo` takes back the
+    last record.
+
     \b
     Example:
       curator dismiss zoe https://example.org/football-results
@@ -390,9 +483,10 @@ def _record(
     verb = "shared with" if action == "shared" else "dismissed for"
     what = f"{one_line(done.title)!r}" if done.title else one_line(done.url)
     if not ctx.quiet:
+        said = "Already recorded" if done.already else "Recorded"
         name = one_line(done.contact.name)
-        click.echo(f"Recorded: {what} {verb} {name} on {done.on:%Y-%m-%d}.")
-        if not done.known:
+        click.echo(f"{said}: {what} {verb} {name} on {done.on:%Y-%m-%d}.")
+        if not done.known and not done.already:
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
@@ -414,6 +508,33 @@ def history_(ctx: Context, name: str) -> None:
 
 
 @cli.command()
+@click.pass_obj
+@_handle_errors
+def undo(ctx: Context) -> None:
+    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+
+    Each undo takes back one record, the most recently made, whichever person and day
+    it was about; the article may then be suggested to them again.
+
+    \b
+    Example:
+      curator undo
+    """
+    from curator import history
+
+    done = history.undo(ctx.workspace())
+    if ctx.quiet:
+        return
+    if done is None:
+        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        return
+    item = done.item
+    verb = "shared with" if item.action == "shared" else "dismissed for"
+    what = f"{item.title!r}" if item.title else item.url
+    click.echo(f"Took back: {what} {verb} {done.name} on {item.on:%Y-%m-%d}.")
+
+
+@cli.command()
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
@@ -425,20 +546,27 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     database row about them is deleted and the freed space overwritten, and digests
     under output/ are rewritten without them. This cannot be undone.
 
+    NAME must be the person's full name or email as in contacts.yaml (letter case and
+    accents aside): a first name or a near spelling is refused, with the people it
+    might mean, and nothing changes (exit 2).
+
     \b
     Example:
       curator forget "Zoe Park"
-      curator forget zoe --yes
+      curator forget zoe@example.org --yes
     """
     from curator import contacts_io
+    from curator.names import resolve_exact
 
     workspace = ctx.workspace()
-    contact = _contact(workspace, name)
+    contact = resolve_exact(load_contacts(workspace), name)
+    who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
         click.confirm(
-            f"Forget {one_line(contact.name)} everywhere (contacts.yaml, history, past digests)?",
-            abort=True,
+            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?", abort=True
         )
+    elif not ctx.quiet:
+        click.echo(f"Forgetting {one_line(who)} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
         report = contacts_io.forget(workspace, contact)
     if not ctx.quiet:
@@ -531,6 +659,10 @@ def contacts_import(ctx: Context, file: Path) -> None:
         if report.groups:
             skipped = ", ".join(f"{group} ({n})" for group, n in report.groups.items())
             click.echo(f"Address-book groups skipped, not interests (people in each): {skipped}")
+    for name, email in report.bad_emails:
+        click.echo(
+            f"Skipped the email of {name}: {email!r} is not one plain email address.", err=True
+        )
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)
@@ -574,16 +706,32 @@ def feeds_list(ctx: Context) -> None:
 def feeds_add(ctx: Context, url: str, name: str) -> None:
     """Add the feed at URL to feeds.yaml (comments and layout kept).
 
+    URL is an http(s) address, or the path of a feed file (relative to the workspace)
+    that exists. An address typed without its scheme, such as www.example.org/rss, is
+    stored with https:// and the output says so.
+
+    Feeds and their articles may not reach your own machine or network
+    (localhost, 192.168.x.x, a .local name): a feed there is refused, and its
+    article pages on another host or port fall back to the feed's text. To use
+    a host on your network (a self-hosted reader), list it in curator.yaml as
+    allow_private_hosts: [nas.local, 192.168.1.20]. Cloud metadata addresses
+    are never allowed.
+
     \b
     Example:
       curator feeds add https://example.org/feed.xml --name "Example"
     """
     from curator import opml
+    from curator.errors import UsageError
     from curator.models import Feed
 
-    report = opml.add_feeds(ctx.workspace(), [Feed(url=url, name=name)])
+    workspace = ctx.workspace()
+    url, note = opml.feed_address(url, workspace)
+    report = opml.add_feeds(workspace, [Feed(url=url, name=name)])
     if report.skipped:
-        raise CuratorError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+        raise UsageError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+    if note and not ctx.quiet:
+        click.echo(note)
     if report.present:
         click.echo(f"{url} is already in feeds.yaml")
     elif not ctx.quiet:
@@ -610,6 +758,8 @@ def feeds_import(ctx: Context, file: Path) -> None:
         click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
     for url in report.skipped:
         click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
+    for refused in report.refused:
+        click.echo(f"Refused {refused}", err=True)
 
 
 @feeds.command("export")

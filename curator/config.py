@@ -6,6 +6,7 @@ then the defaults below.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from curator.errors import ConfigError
@@ -25,6 +27,8 @@ CONTACTS_FILE = "contacts.yaml"
 SETTINGS_FILE = "curator.yaml"
 STATE_DIR = ".curator"
 OUTPUT_DIR = "output"
+
+log = logging.getLogger("curator")
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw]?)\s*$", re.IGNORECASE)
 
@@ -62,8 +66,12 @@ class Settings:
     host_strikes: int = 3  # requests to a site that run out of time before it is skipped
     extract_workers: int = 0  # 0 means one per CPU core
     extract_timeout: float = 20.0
+    feed_budget: float = 60.0  # CPU seconds one feed's parsing and extraction may use a run
     backoff_after: int = 3  # failures in a row before a feed is tried less often
     user_agent: str = ""
+    # Hosts on your own network that feeds' links may reach (e.g. a self-hosted reader):
+    # names or addresses; a cloud metadata address is refused even when listed.
+    allow_private_hosts: tuple[str, ...] = ()
 
     @property
     def window(self) -> timedelta:
@@ -132,6 +140,22 @@ def _init_hint(folder: Path) -> str:
     return "curator init" if here else f"curator init {folder}"
 
 
+class _BadValue(ConstructorError):
+    """A value YAML reads but the calendar refuses (2026-02-30), with its line."""
+
+
+class _Constructor(RoundTripConstructor):
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as exc:
+            problem = f"{node.value!r} is not a date ({exc})"
+            raise _BadValue(None, None, problem, node.start_mark) from None
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def _yaml_load(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -144,15 +168,19 @@ def _yaml_load(path: Path) -> Any:
     except OSError as exc:  # a folder named feeds.yaml, no permission, ...
         raise ConfigError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
     try:
-        return YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _Constructor
+        return yaml.load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, _BadValue):
+            raise ConfigError(f"{path.name}{where}: {problem}") from None
         raise ConfigError(f"{path.name}{where}: not valid YAML ({problem})") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # ruamel's constructors raise these for values such as the date 2026-02-30, a
-        # mapping used as a key ("? - a:") or absurd nesting: the user's typo, not our bug.
+        # ruamel's constructors raise these for values such as a mapping used as a key
+        # ("? - a:") or absurd nesting: the user's typo, not our bug.
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
 
 
@@ -177,6 +205,12 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         return float(value)
     if kind is str and isinstance(value, str | int):
         return str(value)
+    if kind is tuple and isinstance(value, str):  # an environment variable: comma-separated
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    if kind is tuple and value is None:
+        return ()
     if isinstance(value, str) and kind in (int, float):
         try:
             return kind(value)
@@ -223,7 +257,26 @@ def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settin
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         elif isinstance(value, int | float) and value < _MINIMUM.get(name, 0):
             raise ConfigError(f"{where}: must be at least {_MINIMUM.get(name, 0)}, got {value!r}")
+    if "allow_private_hosts" in values:
+        values["allow_private_hosts"] = _private_hosts(
+            values["allow_private_hosts"], source["allow_private_hosts"]
+        )
     return replace(Settings(), **values)
+
+
+def _private_hosts(hosts: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The hosts a user allows, less any cloud metadata address (said, not silently)."""
+    from curator.fetch import host_key, is_metadata
+
+    kept = []
+    for host in hosts:
+        if is_metadata(host):
+            log.error("%s: %s is a cloud metadata address; curator never fetches it", where, host)
+        elif not host_key(host) or "/" in host:
+            raise ConfigError(f"{where}: {host!r} is not a host name or address")
+        else:
+            kept.append(host)
+    return tuple(kept)
 
 
 _DURATION_SETTINGS = ("since", "default_cadence")
@@ -253,7 +306,7 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
     data = _yaml_load(path)
     if data is None:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list | type(None)):
         raise ConfigError(f"{FEEDS_FILE}: expected 'feeds:' followed by a list of feeds")
     _top_level(data, "feeds", FEEDS_FILE)
     feeds: list[Feed] = []
@@ -358,7 +411,8 @@ def _date(value: Any, where: str) -> datetime:
             return _date(date.fromisoformat(value.strip()), where)
         except ValueError:
             pass
-    raise ConfigError(f"{where}: expected a date like 2026-11-02")
+    got = f", got {str(value)[:40]!r}" if isinstance(value, str | int | float) else ""
+    raise ConfigError(f"{where}: expected a date like 2026-11-02{got}")
 
 
 CONTACT_FIELDS = {
@@ -367,10 +421,21 @@ CONTACT_FIELDS = {
     "interests",
     "avoid",
     "notes",
+    "said",
     "cadence",
     "last_contact",
     "group",
 }
+
+# One address: a local part and a domain without spaces, separators (",;"), brackets,
+# quotes, URL delimiters or control characters, so a mailto: link names one recipient.
+_NOT_IN_ADDRESS = r"\s@,;:<>()\[\]\"\\%?&=/\x00-\x1f\x7f"
+_EMAIL = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.][^{_NOT_IN_ADDRESS}]*")
+
+
+def plain_email(value: str) -> bool:
+    """Is ``value`` exactly one plain email address (name@example.org)?"""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
 
 
 def parse_contact(item: Any, where: str) -> Contact:
@@ -400,6 +465,11 @@ def parse_contact(item: Any, where: str) -> Contact:
     email = item.get("email") or ""
     if not isinstance(email, str):
         raise ConfigError(f"{where}, field 'email': expected text")
+    if email.strip() and not plain_email(email.strip()):
+        raise ConfigError(
+            f"{where}, field 'email': {email.strip()!r} is not one plain email address "
+            f"(like name@example.org)"
+        )
     notes = item.get("notes") or ""
     if not isinstance(notes, str):
         raise ConfigError(f"{where}, field 'notes': expected text")
@@ -427,8 +497,13 @@ def parse_contact(item: Any, where: str) -> Contact:
             _interest(v, f"{where}, field 'avoid' item {i}") for i, v in enumerate(avoid, 1)
         ),
         notes=notes.strip(),
+        said=_string_list(item.get("said"), f"{where}, field 'said'"),
         cadence_days=cadence_days,
-        last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
+        last_contact=(
+            _date(last, f"{where}, field 'last_contact'{_line(item, 'last_contact')}")
+            if last
+            else None
+        ),
         groups=tuple(g.strip() for g in groups if g.strip()),
     )
 
@@ -436,9 +511,9 @@ def parse_contact(item: Any, where: str) -> Contact:
 def load_contacts(workspace: Workspace) -> list[Contact]:
     """Read contacts.yaml; raise ConfigError naming the entry and field on any mistake."""
     data = _yaml_load(workspace.contacts_path)
-    if data is None:
+    if data is None:  # an empty file, like 'contacts:' with nothing under it: nobody yet
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list | type(None)):
         raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
     _top_level(data, "contacts", CONTACTS_FILE)
     contacts: list[Contact] = []

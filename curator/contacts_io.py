@@ -12,12 +12,15 @@ the same file twice adds nobody twice.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import logging
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,8 +28,8 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
-from curator.errors import ConfigError, CuratorError
+from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact, plain_email
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Contact
 from curator.textutil import clean_text, one_line
@@ -240,6 +243,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # entries without a usable name
+    bad_emails: list[tuple[str, str]] = field(default_factory=list)  # (name, address) left out
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
     groups: dict[str, int] = field(default_factory=dict)  # group skipped -> people in it
@@ -268,7 +272,7 @@ def read_people(path: Path) -> tuple[str, list[Person]]:
     first = lines[0] if lines else ""
     if "E-mail 1 - Value" in first or "Given Name" in first or "First Name" in first:
         return "Google Contacts", _cleaned(parse_google(text))
-    raise CuratorError(
+    raise UsageError(
         f"{path.name}: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV"
     )
 
@@ -457,7 +461,7 @@ def parse_linkedin(text: str) -> list[Person]:
     lines = text.splitlines(keepends=True)
     start = next((n for n, line in enumerate(lines) if line.startswith("First Name,")), None)
     if start is None:
-        raise CuratorError("Connections.csv: no 'First Name,Last Name,...' header found")
+        raise UsageError("Connections.csv: no 'First Name,Last Name,...' header found")
     people = []
     for row in csv.DictReader(io.StringIO("".join(lines[start:]))):
         name = " ".join(f"{row.get('First Name') or ''} {row.get('Last Name') or ''}".split())
@@ -519,6 +523,10 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
     for person in people:
         for group in person.groups:
             report.groups[group] = report.groups.get(group, 0) + 1
+        if person.email and not plain_email(person.email):
+            # a@x.org,eve@evil.example would be two recipients of every share link
+            report.bad_emails.append((person.name, person.email))
+            person = replace(person, email="")
         key = " ".join(person.name.casefold().split())
         email = person.email.casefold()
         item = (by_email.get(email) if email else None) or by_name.get(key)
@@ -639,15 +647,57 @@ class ForgetReport:
     in_articles: int = 0  # stored articles whose own text names them (public, not about them)
 
 
-def _needles(contact: Contact) -> list[bytes]:
-    words = [contact.name, contact.key, contact.email]
-    return [w.casefold().encode("utf-8") for w in words if w and len(w) >= 3]
+def _fold(text: str) -> str:
+    """Text as a reader compares it: compatibility-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+_JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}")
+
+
+def _json_unescape(text: str) -> str:
+    """\\u00e9 (and surrogate pairs) as the characters they stand for; the rest unchanged."""
+    decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[0][2:], 16)), text)
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _needles(contact: Contact) -> list[str]:
+    words = [contact.name, contact.key, contact.email]  # the key: spaces as one
+    return list(dict.fromkeys(_fold(w) for w in words if w and len(w) >= 3))
 
 
 def mentions(data: bytes, contact: Contact) -> bool:
-    """Do these bytes hold the contact's full name or email, in any letter case?"""
-    lowered = data.lower()
-    return any(n in lowered for n in _needles(contact))
+    """Do these bytes hold the contact's full name or email, however written?
+
+    Compared as decoded text, case-folded (so "WEISS" finds "Weiß"), in every form a
+    digest writes it: raw UTF-8, HTML character references, JSON \\u escapes and
+    percent-encoding (mailto: links).
+    """
+    needles = _needles(contact)
+    text = data.decode("utf-8", "replace")
+    forms = [text]
+    decoded = text
+    if "&" in decoded:
+        decoded = html.unescape(decoded)
+    if "\\u" in decoded:
+        decoded = _json_unescape(decoded)
+    if "%" in decoded:
+        decoded = unquote(decoded, errors="replace")
+    if decoded != text:
+        forms.append(decoded)
+    return any(n in _fold(form) for form in forms for n in needles)
+
+
+def file_mentions(path: Path, contact: Contact) -> bool:
+    """mentions() over a file read in overlapping blocks: a large database is never whole."""
+    block, overlap = 1 << 22, 1 << 12  # the overlap outlasts any escaped name or address
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(block):
+            if mentions(tail + chunk, contact):
+                return True
+            tail = chunk[-overlap:]
+    return False
 
 
 def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
@@ -656,6 +706,9 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
 
     report = ForgetReport(contact)
     remove_contact(workspace, contact)
+    from curator import coverage
+
+    coverage.keep_only(workspace.state_dir / coverage.CACHE_FILE, _contacts_after(workspace))
     if workspace.db_path.exists():
         with Store(workspace.db_path) as store:
             _scrub_notes(store, contact)
@@ -668,18 +721,19 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
             )
     report.digests_rewritten = rerender_without(workspace, contact)
     for folder in (workspace.state_dir, workspace.output_dir):
-        if folder.is_dir():
+        if folder.is_dir() and not folder.is_symlink():
             report.leftovers += [
                 p
                 for p in sorted(folder.rglob("*"))
-                if p.is_file() and mentions(p.read_bytes(), contact)
+                if p.is_file() and not p.is_symlink() and file_mentions(p, contact)
             ]
     return report
 
 
 def _scrub_notes(store: Any, contact: Contact) -> None:
     """Other people's history notes may name them ("sent to Zoe too"): blank those words."""
-    needles = [w for w in (contact.name, contact.email) if w]
+    # the case-folded name too: "WEISS" is how "Weiß" is often typed
+    needles = [w for w in (contact.name, contact.email, contact.name.casefold()) if w]
     with store.transaction() as db:
         for row in list(
             db.execute("SELECT id, note, title FROM history WHERE contact <> ?", (contact.key,))
@@ -711,7 +765,9 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     rewritten = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json")):
         folder = data_file.parent
-        if not any(mentions(p.read_bytes(), contact) for p in folder.iterdir() if p.is_file()):
+        if folder.is_symlink():
+            continue  # not a folder curator made: it is never written through
+        if not any(file_mentions(p, contact) for p in folder.iterdir() if p.is_file()):
             continue
         import json
 
@@ -767,7 +823,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
             if store:
                 store.close()
         digest = Digest(
-            week=data.get("week") or folder.name,
+            week=folder.name,  # never digest.json's own word: it may point elsewhere
             generated_at=generated,
             people=people,
             failures=[

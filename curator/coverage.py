@@ -181,6 +181,24 @@ def _load(path: Path | None) -> dict:
     return state if isinstance(state, dict) and isinstance(state.get("witness"), dict) else {}
 
 
+CACHE_FILE = "coverage-cache.json"  # in .curator/
+
+
+def keep_only(cache_path: Path, contacts: list[Contact]) -> None:
+    """Drop from the cache every interest no contact in ``contacts`` has (after a forget).
+
+    Its hashes are unsalted, so a forgotten person's interests must not wait for the
+    next run to leave; a damaged cache is simply removed.
+    """
+    state = _load(cache_path)
+    if not state:
+        cache_path.unlink(missing_ok=True)
+        return
+    keep = {_sha(i.topic, i.also) for c in contacts for i in c.interests}
+    state["witness"] = {h: w for h, w in state["witness"].items() if h in keep}
+    atomic_write(cache_path, json.dumps(state, sort_keys=True))
+
+
 def recent_gaps(
     store: Store,
     contacts: list[Contact],

@@ -8,6 +8,7 @@ away from private addresses.
 
 from __future__ import annotations
 
+import http.cookiejar
 import ipaddress
 import mimetypes
 import socket
@@ -29,7 +30,6 @@ import httpx
 
 from curator import __version__
 from curator.errors import FetchError
-from curator.urls import host_of
 
 DEFAULT_USER_AGENT = (
     f"curator/{__version__} (personal feed reader; +https://pypi.org/project/curator/)"
@@ -97,10 +97,74 @@ class Limits:
     host_strikes: int = 3  # requests to a host that may run out of time before it is skipped
 
 
-def _blocked_address(address: str) -> bool:
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+        return ip.ipv4_mapped
+    return ip
+
+
+# Cloud metadata services (AWS, GCP and Azure; AWS over IPv6; ECS tasks; Alibaba): they
+# hand out credentials to whatever asks, so no setting lets curator reach them.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200")
+)
+
+
+# Names that cloud providers resolve to their metadata service.
+METADATA_NAMES = frozenset(
+    {"metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+)
+
+
+def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host is written as, in any spelling a resolver accepts (``127.1``,
+    ``2130706433``, ``0x7f.0.0.1``, ``[::ffff:127.0.0.1]``), or None for a name."""
+    host = host.strip().strip("[]").rstrip(".")
+    try:
+        return _ip(host)
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and host[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def is_metadata(host: str) -> bool:
+    """Whether a host (a name or an address) is a cloud metadata service."""
+    ip = literal_ip(host)
+    return ip in METADATA_ADDRESSES if ip else host_key(host) in METADATA_NAMES
+
+
+def host_key(host: str) -> str:
+    """A host as the private-address rule compares it: lower case, no brackets or final
+    dot, and an IP address in its one canonical spelling."""
+    ip = literal_ip(host)
+    return str(ip) if ip else host.strip().lower().strip("[]").rstrip(".")
+
+
+Origin = tuple[str, str, int]  # scheme, host, port: what a feed's exemption covers
+
+
+def origin(url: str) -> Origin | None:
+    """The scheme, host and port of an http(s) URL, default ports filled in; else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, host_key(parts.hostname), port or (443 if scheme == "https" else 80)
+
+
+def _blocked_address(address: str) -> bool:
+    ip = _ip(address)
     return (
         ip.is_private
         or ip.is_loopback
@@ -110,6 +174,11 @@ def _blocked_address(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+def is_private(address: str) -> bool:
+    """Whether an address is loopback, private, link-local or otherwise not public."""
+    return _blocked_address(address)
 
 
 # getaddrinfo has no timeout of its own and a dead DNS server can hold it for half a
@@ -169,29 +238,52 @@ class Addresses:
         return addresses
 
 
-def _refuse_private(host: str, addresses: list[str]) -> None:
+# In every refusal by the private-address rule; the run counts them by it.
+PRIVATE_REFUSAL = "resolves to a private address"
+
+
+def _refuse_metadata(host: str, addresses: list[str]) -> None:
+    for address in addresses:
+        if is_metadata(address):
+            raise FetchError(f"refused: {host} is a cloud metadata address ({address})")
+
+
+def _refuse_private(host: str, addresses: list[str], allowed: frozenset[str] = frozenset()) -> None:
+    _refuse_metadata(host, addresses)
+    if host_key(host) in allowed:
+        return
     for address in addresses:
         if _blocked_address(address):
-            raise FetchError(f"refused: {host} resolves to a private address ({address})")
+            raise FetchError(
+                f"refused: {host} {PRIVATE_REFUSAL} ({address}); to allow it, "
+                f"add {host_key(host)} to allow_private_hosts in curator.yaml"
+            )
 
 
-def check_public(url: str, allowed_host: str | None = None, lookup: Lookup = resolve) -> None:
+def check_public(
+    url: str,
+    allowed_origin: Origin | None = None,
+    lookup: Lookup = resolve,
+    allowed_hosts: frozenset[str] = frozenset(),
+) -> None:
     """Refuse a URL whose host resolves to a loopback, private, link-local or metadata address.
 
-    ``allowed_host`` (the host of a feed the user listed) is exempt, so a user's own
-    local feed and its pages still work. ``lookup`` resolves the host (a Fetcher's
-    ``Addresses``, to resolve each host once).
+    ``allowed_origin`` (scheme, host and port of a feed the user listed) is exempt, so a
+    user's own local feed and its pages still work, and so are ``allowed_hosts`` (the
+    allow_private_hosts setting), except for metadata addresses. ``lookup`` resolves the
+    host (a Fetcher's ``Addresses``, to resolve each host once).
     """
     host = (urlsplit(url).hostname or "").lower()
     if not host:
         raise FetchError(f"no host in {url!r}")
-    if allowed_host and host == allowed_host.lower():
+    if allowed_origin is not None and origin(url) == allowed_origin:
         return
-    _refuse_private(host, lookup(host, None))
+    _refuse_private(host, lookup(host, None), allowed_hosts)
 
 
-# The request in progress on this thread: its total deadline and, for links found in
-# feeds, the one host exempt from the private-address guard ("" = none exempt). httpx
+# The request in progress on this thread: its total deadline and, when the private-address
+# rule applies, the (host, port) exempt from it (None: none) and the hosts the user
+# allows; no rule at all for a feed's own listed address. httpx
 # has per-read timeouts only, so the network backend below clamps every connect, read
 # and write to what is left of the deadline: a server dripping one byte at a time, in
 # the headers or the body, is cut off on time.
@@ -252,9 +344,12 @@ class _Backend(httpcore.SyncBackend):
         # checked: a name that looks public when checked and resolves privately when
         # connecting (DNS rebinding) still cannot reach the user's network.
         addresses = self._lookup(host, _clamp(timeout, httpcore.ConnectTimeout))
-        exempt = getattr(_request, "guard", None)
-        if exempt is not None and host.lower() != exempt:
-            _refuse_private(host, addresses)
+        _refuse_metadata(host, addresses)
+        rule = getattr(_request, "guard", None)
+        if rule is not None:
+            exempt, allowed = rule
+            if exempt != (host_key(host), port):
+                _refuse_private(host, addresses, allowed)
         for i, address in enumerate(addresses):
             try:
                 stream = super().connect_tcp(
@@ -343,9 +438,18 @@ class _Decoder:
 class Fetcher:
     """A shared HTTP client with per-host politeness; thread-safe."""
 
-    def __init__(self, limits: Limits | None = None, user_agent: str = ""):
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        user_agent: str = "",
+        allow_private_hosts: Iterable[str] = (),
+    ):
         self.limits = limits or Limits()
         self.user_agent = user_agent or DEFAULT_USER_AGENT
+        # hosts on the user's network that links may reach; never a metadata address
+        self.allowed_hosts = frozenset(
+            host_key(h) for h in allow_private_hosts if not is_metadata(h)
+        )
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
         self._strikes: dict[str, int] = {}  # requests per host that ran out of time
@@ -356,6 +460,7 @@ class Fetcher:
             verify=True,
             follow_redirects=False,
             trust_env=False,
+            cookies=_no_cookies(),
             timeout=httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout),
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
@@ -384,13 +489,16 @@ class Fetcher:
         accept: str = "*/*",
         max_bytes: int | None = None,
         guard: bool = False,
-        allowed_host: str | None = None,
+        allowed_origin: str | None = None,
         file_root: Path | None = None,
     ) -> Response:
         """GET a URL within the limits; raise FetchError (or HTTPStatusError) on failure.
 
-        ``guard`` applies the private-address check to the URL and each redirect;
-        ``file_root`` permits file:// URLs, which must lie under that folder.
+        ``guard`` applies the private-address check to the URL and each redirect; without
+        it the URL itself (a feed the user listed) is trusted, and only its redirects are
+        checked. ``allowed_origin`` (a listed feed's URL) exempts that feed's scheme, host
+        and port, for as long as every hop stays there. ``file_root`` permits file://
+        URLs, which must lie under that folder.
         """
         max_bytes = max_bytes or self.limits.max_bytes
         try:
@@ -409,7 +517,7 @@ class Fetcher:
         deadline = time.monotonic() + self.limits.deadline
         _request.deadline = deadline
         try:
-            return self._follow(url, headers, deadline, max_bytes, guard, allowed_host)
+            return self._follow(url, headers, deadline, max_bytes, guard, allowed_origin)
         except (ValueError, UnicodeError, OSError, httpx.InvalidURL, httpx.HTTPError) as exc:
             # a malformed link or Location header must be one more failed request,
             # never an exception that stops the run
@@ -424,24 +532,28 @@ class Fetcher:
         deadline: float,
         max_bytes: int,
         guard: bool,
-        allowed_host: str | None,
+        allowed_origin: str | None,
     ) -> Response:
         seen: list[str] = []
         moved_to: str | None = None
         permanent = True  # every hop so far was a permanent redirect
+        # The one origin exempt from the private-address rule: the listed feed's, and
+        # only while every hop stays on it (a redirect from elsewhere earns nothing).
+        exempt = origin(allowed_origin) if allowed_origin else (None if guard else origin(url))
         for _hop in range(self.limits.max_redirects + 1):
             if urlsplit(url).scheme.lower() not in ("http", "https"):
                 raise FetchError(f"refused: only http(s) links are followed, not {url[:80]!r}")
+            if exempt is not None and origin(url) != exempt:
+                exempt = None
             if guard or seen:
-                exempt = allowed_host or host_of(seen[0] if seen else url)
                 host = (urlsplit(url).hostname or "").lower()
                 self._check_strikes(host)
                 try:
-                    check_public(url, exempt, self.addresses)
+                    check_public(url, exempt, self.addresses, self.allowed_hosts)
                 except TooSlow:
                     self._strike(host)
                     raise
-                _request.guard = exempt.lower()
+                _request.guard = (exempt[1:] if exempt else None, self.allowed_hosts)
             seen.append(url)
             response = self._get_once(url, headers, deadline, max_bytes)
             if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
@@ -534,6 +646,11 @@ class Fetcher:
             raise FetchError(f"cannot connect: {_short(exc)}") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {_short(exc)}") from None
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing: a cookie one site sets is never sent back."""
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _short(exc: BaseException) -> str:

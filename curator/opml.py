@@ -9,17 +9,19 @@ round-trip mode, so the user's comments and layout stay.
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
 from curator.contacts_io import _attach_tail, _detach_tail, _yaml
-from curator.errors import ConfigError, CuratorError
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Feed
 from curator.store import now
@@ -33,22 +35,23 @@ class AddReport:
     added: list[Feed] = field(default_factory=list)
     present: list[Feed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # outlines whose URL cannot be used
+    refused: list[str] = field(default_factory=list)  # "URL: why", for the user to read
 
 
 def parse_opml(data: bytes, source: str = "OPML") -> list[Feed]:
     """The feeds of an OPML 1.0/2.0 document, folders flattened into tags."""
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise CuratorError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
+        raise UsageError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise CuratorError(f"{source}: not valid XML ({exc})") from None
+        raise UsageError(f"{source}: not valid XML ({exc})") from None
     if root.tag.lower() != "opml":
-        raise CuratorError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
+        raise UsageError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
     body = next((c for c in root if c.tag.lower() == "body"), None)
     if body is None:
-        raise CuratorError(f"{source}: OPML without a <body>")
+        raise UsageError(f"{source}: OPML without a <body>")
     feeds: list[Feed] = []
 
     def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
@@ -92,6 +95,52 @@ def export_opml(feeds: list[Feed], title: str = "curator feeds") -> str:
     return out.getvalue().decode("utf-8") + "\n"
 
 
+# What a feed file is called; anything else in the workspace (the database, contacts,
+# settings, digests) is not a feed and must never become one.
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def refusal(url: str, workspace: Workspace) -> str | None:
+    """Why a feed address may not be added, or None: a cloud metadata address, a
+    private or loopback one (by address in any spelling, or a local name) not listed in
+    allow_private_hosts, or a file of the workspace's own that is not a feed.
+
+    The same rule for `feeds add` and `feeds import`; an OPML file from elsewhere must not
+    turn curator into a way to read the user's network or files every week.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from curator.fetch import host_key, is_metadata, is_private, literal_ip
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        path = Path(unquote(parts.path)).resolve()
+        root = workspace.root.resolve()
+        if not path.is_relative_to(root):
+            return None
+        relative = path.relative_to(root)
+        inside = relative.parts[:1] in ((".curator",), ("output",), ("templates",))
+        hidden = any(part.startswith(".") for part in relative.parts)
+        if inside or hidden or path.suffix.lower() not in FEED_SUFFIXES:
+            return f"{relative} is a file of this workspace, not a feed"
+        return None
+    host = parts.hostname or ""
+    if is_metadata(host):
+        return f"{host} is a cloud metadata address; curator never fetches it"
+    key = host_key(host)
+    ip = literal_ip(host)
+    local = is_private(str(ip)) if ip else key in _LOCAL_NAMES or key.endswith(_LOCAL_SUFFIXES)
+    allowed = {host_key(h) for h in workspace.settings.allow_private_hosts}
+    if local and key not in allowed:
+        return (
+            f"{host} is on your own machine or network; to use it, add {key} to "
+            f"allow_private_hosts in curator.yaml"
+        )
+    return None
+
+
 def _load(workspace: Workspace) -> tuple[str, Any]:
     path = workspace.feeds_path
     if not path.exists():
@@ -111,7 +160,8 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
     """Append feeds to feeds.yaml, skipping those already listed (same canonical URL).
 
     ``web_only`` accepts http(s) URLs only: an OPML file from elsewhere must not point
-    curator at files on this machine.
+    curator at files on this machine. An address ``refusal`` names is skipped and listed
+    in the report's ``refused`` (web_only) or raised as a ConfigError.
     """
     report = AddReport()
     existing = load_feeds(workspace) if workspace.feeds_path.exists() else []
@@ -134,6 +184,12 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
         ):
             report.skipped.append(url)
             continue
+        why = refusal(resolved, workspace)
+        if why and web_only:
+            report.refused.append(f"{url}: {why}")
+            continue
+        if why:
+            raise ConfigError(f"refused {url}: {why}")
         if canonical_url(resolved) in known:
             report.present.append(feed)
             continue
@@ -155,6 +211,53 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
         atomic_write(workspace.feeds_path, out.getvalue())
         load_feeds(workspace)  # the file must still be one curator reads
     return report
+
+
+# A web address typed without its scheme: a host name with a dot (or localhost), maybe a
+# port, then a path or nothing ("www.example.org/rss", "example.org:8080/feed").
+_SCHEMELESS = re.compile(
+    r"^(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::\d{1,5})?(?:[/?#]|$)",
+    re.IGNORECASE,
+)
+# Names that end like a feed file, not like a web address ("feed.xml", "news.rss").
+_FILE_ENDINGS = ("xml", "rss", "atom", "rdf", "json", "opml", "txt", "html", "htm", "yaml", "yml")
+
+
+def feed_address(url: str, workspace: Workspace) -> tuple[str, str]:
+    """The address ``curator feeds add`` stores for what was typed, and a note saying how
+    it was read ("" when as typed).
+
+    An http(s) URL is kept. A web address without its scheme gets https://, so it is not
+    taken for a file that does not exist. A path (relative to the workspace) or file://
+    URL must name an existing file. Anything else raises UsageError.
+    """
+    url = url.strip()
+    lowered = url.lower()
+    if lowered.startswith(("http://", "https://")):
+        return url, ""
+    try:
+        resolved = resolve_feed_url(url, workspace.root)
+    except ConfigError:
+        resolved = ""
+    path = Path(unquote(urlsplit(resolved).path)) if resolved.startswith("file://") else None
+    if path is not None and path.is_file():
+        return url, ""
+    host = url.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if (
+        not lowered.startswith("file:")
+        and _SCHEMELESS.match(url)
+        and ("/" in url or host.rsplit(".", 1)[-1].lower() not in _FILE_ENDINGS)
+    ):
+        web = f"https://{url}"
+        return web, f"{url} has no scheme; taken as {web} (write http:// if the site has no https)"
+    if path is None:
+        raise UsageError(
+            f"{url!r} is not a feed address; give an http(s) URL or the path of a feed file"
+        )
+    raise UsageError(
+        f"no feed file at {path} (a path is read from the workspace folder; "
+        f"a web address starts with https://)"
+    )
 
 
 def _inside(url: str, workspace: Workspace) -> bool:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
-from curator.errors import CuratorError, FetchError
+from curator.errors import CuratorError, FetchError, UsageError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import ParsedFeed, parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
@@ -77,6 +77,7 @@ def fetcher_for(workspace: Workspace) -> Fetcher:
             concurrency=s.concurrency,
         ),
         user_agent=s.user_agent,
+        allow_private_hosts=s.allow_private_hosts,
     )
 
 
@@ -317,6 +318,25 @@ def fetch(
         # thread and every extraction worker busy, few enough that 10,000 pages never
         # sit in memory at once.
         window = settings.concurrency + 2 * workers
+        # CPU each feed has cost in parsing and extraction: past settings.feed_budget its
+        # remaining pages keep the feed's text (one hostile feed cannot cost minutes).
+        spent: dict[str, float] = {}
+        over_budget: set[str] = set()
+
+        def within_budget(job: _PageJob) -> bool:
+            if spent.get(job.feed.url, 0.0) < settings.feed_budget:
+                return True
+            if job.feed.url not in over_budget:
+                over_budget.add(job.feed.url)
+                fail(
+                    "page",
+                    job.entry.url,
+                    f"not read: the feed used its {settings.feed_budget:g} s budget for "
+                    "parsing and extraction this run; its feed text is used for the rest",
+                    job.feed.label,
+                )
+            return False
+
         in_flight = 0
         fetching = 0  # requests handed to the fetch threads and not yet back
 
@@ -401,9 +421,15 @@ def fetch(
                     t0 = time.perf_counter()
                     jobs = _handle_feed(future, feed, state, store, report, settings, cutoff, fail)
                     feed_seconds += time.perf_counter() - t0
+                    if future.exception() is None:
+                        spent[feed.url] = future.result().cpu
                     for job in jobs:
                         total_pages += 1
-                        if job.feed.full_text or not _fetchable(job.entry.url):
+                        if (
+                            job.feed.full_text
+                            or not _fetchable(job.entry.url)
+                            or not within_budget(job)
+                        ):
                             _store_entry(store, job, None, "", report)
                             done_pages += 1
                             continue
@@ -420,6 +446,11 @@ def fetch(
                         _store_entry(store, job, None, f"page not fetched: {exc}", report)
                         continue
                     report.pages_fetched += 1
+                    if not within_budget(job):
+                        in_flight -= 1
+                        done_pages += 1
+                        _store_entry(store, job, None, "feed's time budget spent", report)
+                        continue
                     assert extractor is not None  # started when the page was handed out
                     # The feed gives title, date and author; page metadata would cost
                     # ~1.5x the extraction time and a page's own date must not push an
@@ -445,6 +476,7 @@ def fetch(
                     try:
                         page, cpu = future.result()
                         extract_cpu += cpu
+                        spent[job.feed.url] = spent.get(job.feed.url, 0.0) + cpu
                     except Exception as exc:
                         page = ExtractedPage("", note=f"extraction failed ({exc!r:.100})")
                     if page.text:
@@ -484,6 +516,7 @@ class _FetchedFeed:
     response: Response
     parsed: ParsedFeed | None = None
     error: Exception | None = None
+    cpu: float = 0.0  # seconds this thread spent parsing
 
 
 def _get_feed(
@@ -492,6 +525,8 @@ def _get_feed(
     """Fetch and parse a feed, on a fetch thread: parsing takes milliseconds a feed, which
     the thread that feeds the extraction workers should not spend."""
     url = state.moved_to or feed.url
+    # Where a feed moved to is an address the user never listed: checked like a link.
+    moved = url != feed.url
     response = fetcher.get(
         url,
         etag=state.etag,
@@ -499,17 +534,20 @@ def _get_feed(
         accept="application/rss+xml, application/atom+xml, application/xml;"
         "q=0.9, text/xml;q=0.9, */*;q=0.5",
         max_bytes=max_bytes,
+        guard=moved,
+        allowed_origin=feed.url if moved else None,
         file_root=root,
     )
     if response.not_modified:
         return _FetchedFeed(response)
+    started = time.thread_time()
     try:
         parsed = parse_feed(
             response.body, response.url, response.headers.get("content-type", ""), max_entries
         )
     except Exception as exc:  # NotAFeedError, or a parser surprise on hostile bytes
-        return _FetchedFeed(response, error=exc)
-    return _FetchedFeed(response, parsed)
+        return _FetchedFeed(response, error=exc, cpu=time.thread_time() - started)
+    return _FetchedFeed(response, parsed, cpu=time.thread_time() - started)
 
 
 def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Response:
@@ -522,7 +560,7 @@ def _get_page(fetcher: Fetcher, job: _PageJob, root: Path, max_bytes: int) -> Re
         accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
         max_bytes=max_bytes,
         guard=True,
-        allowed_host=host_of(feed_url),
+        allowed_origin=None if file_root else feed_url,  # a file feed exempts nothing
         file_root=file_root,
     )
 
@@ -806,6 +844,7 @@ def build_digest(
     )
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
+    seen = store.first_seen((c.key for c in contacts), when)
     people: list[Person] = []
     rows = []
     for contact in contacts:
@@ -822,9 +861,8 @@ def build_digest(
                 Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
             ]
         last = lasts[contact.key]
-        overdue = bool(contact.cadence_days) and (
-            last is None or (when - last).days >= (contact.cadence_days or 0)
-        )
+        since = last or seen.get(contact.key) or when  # a cadence runs from the first sight
+        overdue = bool(contact.cadence_days) and (when - since).days >= (contact.cadence_days or 0)
         people.append(Person(contact, suggestions, last, overdue, as_of=when))
         rows += [
             (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
@@ -861,7 +899,7 @@ def _coverage_gaps(
     matcher: Matcher | None,
 ) -> list:
     """Interests nothing matched lately; the matcher's index covers the newest articles."""
-    from curator.coverage import recent_gaps
+    from curator.coverage import CACHE_FILE, recent_gaps
 
     span = timedelta(weeks=max(1, workspace.settings.coverage_weeks))
     return recent_gaps(
@@ -869,7 +907,7 @@ def _coverage_gaps(
         contacts,
         when - span,
         index=matcher.index if matcher else None,
-        cache_path=workspace.state_dir / "coverage-cache.json",
+        cache_path=workspace.state_dir / CACHE_FILE,
     )
 
 
@@ -942,9 +980,9 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
     with Store(workspace.db_path) as store:
         article = store.article_by_url(url) or store.article_by_canonical_url(url)
         if article is None:
-            raise CuratorError(
+            raise UsageError(
                 f"no stored article has the URL {url}; "
-                f"`curator suggest {contact.first_name}` lists stored articles with their URLs"
+                f"`curator articles --search WORDS` lists stored articles with their URLs"
             )
         since = now() - settings.window
         matcher = Matcher.build(store, since, iso_week(now()), include=article)

@@ -11,7 +11,7 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
 )
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+_BLANK_LINES = re.compile(r"\n{3,}")  # lines are stripped first: blank ones are empty
 
 
 def clean_text(text: str | None, limit: int | None = None) -> str:

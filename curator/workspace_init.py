@@ -34,8 +34,12 @@ EXAMPLE_CONTACTS = """\
 #   interests:     required; phrases in their own words. An interest can also be
 #                  {topic: climate tech, also: [cleantech], weight: 2}
 #   avoid:         optional; topics they asked not to hear about
-#   notes:         optional; anything you want to remember
-#   cadence:       optional; how often you hope to be in touch, e.g. 30d
+#   notes:         optional; private, for you: shown beside them in the digest,
+#                  never put in a draft
+#   said:          optional; things they told you, which a draft may quote to them,
+#                  e.g. [I'm renovating a 1930s house]
+#   cadence:       optional; how often you hope to be in touch, e.g. 30d, counted
+#                  from your last share, else from the day curator first saw them
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
 #   group:         optional; how your address book files them (Friends, Work), not an
 #                  interest; `curator contacts import` fills it in
@@ -72,8 +76,10 @@ SETTING_HELP = {
     "host_strikes": "downloads from one site that may time out before the rest is skipped",
     "extract_workers": "processes extracting article text (0: one per CPU core)",
     "extract_timeout": "seconds allowed to extract one page",
+    "feed_budget": "CPU seconds one feed's parsing and page extraction may use in a run",
     "backoff_after": "failures in a row before a feed is tried less often",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
+    "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
 }
 
 
@@ -88,6 +94,8 @@ def example_settings() -> str:
         if f.default is MISSING:  # a default_factory: no single value to show
             continue
         default = f.default if f.default != "" else '""'
+        if f.default == ():
+            default = "[]"
         line = f"# {f.name}: {default}"
         explain = SETTING_HELP.get(f.name)
         lines.append(f"{line:<34} # {explain}" if explain else line)
@@ -116,7 +124,7 @@ def init_workspace(directory: Path) -> list[Path]:
             except FileExistsError:
                 continue
             created.append(path)
-        (directory / OUTPUT_DIR).mkdir(exist_ok=True)
+        (directory / OUTPUT_DIR).mkdir(mode=0o700, exist_ok=True)  # it will hold names
     except FileExistsError:
         raise CuratorError(f"{directory} exists and is not a folder") from None
     except OSError as exc:

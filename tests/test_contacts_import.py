@@ -176,7 +176,7 @@ def test_kind_warning_past_150_people(workspace: Path):
 
 def test_unreadable_formats_are_refused(workspace: Path):
     (workspace / "notes.csv").write_text("a,b\n1,2\n")
-    result = invoke(workspace, "contacts", "import", str(workspace / "notes.csv"), code=1)
+    result = invoke(workspace, "contacts", "import", str(workspace / "notes.csv"), code=2)
     assert result.stderr == (
         "Error: notes.csv: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV\n"
     )

@@ -124,4 +124,4 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
     atomic_write(target, "new")
-    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o644"
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o600"

@@ -90,6 +90,134 @@ def test_entity_declarations_that_cannot_be_isolated_are_refused():
         parse_feed(body, URL)
 
 
+def _one_big_entity(encoding: str, decoy_padding: int = 0) -> str:
+    """A feed whose one "safe" entity (no references in its value) is used 100 times:
+    the kind feedparser's loose parser keeps in its table and expands."""
+    decoy = f"<!-- <!DOCTYPE decoy> {'x' * decoy_padding} -->\n" if decoy_padding else ""
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n{decoy}'
+        f'<!DOCTYPE rss [\n<!ENTITY big "{"lol" * 1000}">\n]>\n'
+        '<rss version="2.0"><channel><title>T</title><item><title>Boom</title>'
+        f"<link>https://ex.org/a</link><description>Body {'&big;' * 100}</description>"
+        "</item></channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("declared", "codec", "decoy_padding"),
+    [
+        ("utf-16", "utf-16", 0),  # with a byte-order mark
+        ("utf-16", "utf-16-le", 0),  # without one
+        ("utf-16", "utf-16-be", 0),
+        ("utf-32", "utf-32", 0),
+        ("utf-32", "utf-32-le", 0),
+        ("utf-32", "utf-32-be", 0),
+        ("utf-7", "utf-7", 0),  # "<" is "+ADw-" in the bytes
+        ("utf-8", "utf-8", 1_100_000),  # a decoy DOCTYPE in a comment, then padding
+    ],
+)
+def test_entities_are_never_expanded_in_any_encoding(declared: str, codec: str, decoy_padding: int):
+    body = _one_big_entity(declared, decoy_padding).encode(codec)
+    parsed = parse_feed(body, URL)
+    [entry] = parsed.entries
+    assert entry.url == "https://ex.org/a"
+    assert "lollol" not in entry.summary
+    assert len(entry.summary) < 1000
+    assert "removed entity declarations from the feed" in parsed.warnings
+
+
+def test_feedparser_is_never_given_an_entity_table():
+    # what feedparser would hand its loose parser, from what parse_feed gives it
+    from feedparser.sanitizer import replace_doctype
+
+    from curator.feeds import defuse, to_utf8
+
+    for codec in ("utf-8", "utf-16", "utf-32-be"):
+        body, removed, _ = defuse(to_utf8(_one_big_entity(codec).encode(codec)))
+        assert removed
+        assert replace_doctype(body)[2] == {}
+
+
+def test_an_entity_declaration_after_the_root_is_refused():
+    body = rss(item("A", "https://ex.org/a")).replace(
+        b"<channel>", b'<channel><!DOCTYPE x [\n<!ENTITY a "b">\n]>'
+    )
+    with pytest.raises(NotAFeedError, match=r"refused: the feed declares XML entities"):
+        parse_feed(body, URL)
+
+
+def test_a_subset_closed_early_by_an_entity_value_leaves_nothing_declared():
+    # "]>" inside the first entity's value ends the subset there; the rest is dropped
+    # with the prolog, so "&b;" stays unexpanded
+    body = b'<!DOCTYPE rss [\n<!ENTITY a "]>">\n<!ENTITY b "bbbb">\n]>' + rss(
+        item("A &amp;b; &b;", "https://ex.org/a"), declare=False
+    ).replace(b"&amp;b;", b"&b;")
+    parsed = parse_feed(body, URL)
+    assert "bbbb" not in parsed.entries[0].title
+    assert "removed entity declarations from the feed" in parsed.warnings
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (b"x", "no RSS or Atom found"),
+        (b"<!doctype html><html><body>Hi</body></html>", "got an HTML page"),
+    ],
+)
+def test_many_leading_comments_are_scanned_once(tail: bytes, message: str):
+    # each comment more used to double the time the HTML check took (backtracking)
+    with pytest.raises(NotAFeedError, match=message):
+        parse_feed(b"<!---->" * 500 + tail, URL)
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"\n" * 200_000,  # feedparser's own DOCTYPE patterns are quadratic on this
+        b"<!DOCTYPE\n" * 50_000,
+        b"<!-- <!DOCTYPE x> -->\n" * 20_000,
+        b"<?pi " + b'encoding="x" ' * 20_000 + b"?>",
+    ],
+)
+def test_a_long_prolog_is_dropped_before_feedparser_sees_it(prolog: bytes):
+    from curator.feeds import defuse, to_utf8
+
+    feed = rss(item("A", "https://ex.org/a"), declare=False)
+    body, _, _ = defuse(to_utf8(prolog + feed))
+    assert len(body) < len(feed) + 100
+    assert [e.title for e in parse_feed(prolog + feed, URL).entries] == ["A"]
+
+
+def test_items_are_capped_before_parsing():
+    from curator import feeds
+
+    many = [item(f"P{i}", f"https://ex.org/{i}") for i in range(feeds.MAX_ITEMS_PARSED + 50)]
+    parsed = parse_feed(rss(*many), URL, max_entries=10)
+    assert len(parsed.entries) == 10
+    # only the first MAX_ITEMS_PARSED reached feedparser: the 10 taken are among them
+    assert f"took the newest 10 of {feeds.MAX_ITEMS_PARSED:,} entries".replace(",", "") in (
+        " ".join(parsed.warnings)
+    )
+    assert any("lists more than" in w for w in parsed.warnings)
+
+
+def test_an_atom_feed_cut_at_the_cap_is_still_well_formed():
+    from curator.feeds import cap_items, defuse, to_utf8
+
+    entries = "".join(
+        f"<entry><title>E{i}</title><link href='https://ex.org/{i}'/><id>u:{i}</id></entry>"
+        for i in range(30)
+    )
+    atom = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>{entries}</feed>'
+    body, _, prolog = defuse(to_utf8(atom.encode()))
+    cut, was_cut = cap_items(body, prolog, 10)
+    assert was_cut and cut.endswith(b"</entry></feed>")
+    import feedparser
+
+    parsed = feedparser.parse(cut)
+    assert not parsed.bozo and len(parsed.entries) == 10
+
+
 # -- hostile links and markup ----------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from curator.errors import FetchError
 from curator.fetch import Fetcher, HTTPStatusError, Limits
 
 SMALL = Limits(connect_timeout=2, read_timeout=2, deadline=1.5, max_bytes=1_000_000)
+FEED = "https://feeds.example.org/feed.xml"  # the listed feed whose links are followed
 
 
 @pytest.fixture
@@ -202,10 +203,10 @@ def test_redirect_to_another_scheme_is_refused(hostile: HostileServer, fetcher: 
 def test_article_link_to_a_private_address_is_refused(hostile: HostileServer, fetcher: Fetcher):
     url = hostile.add("/admin", "secret")
     with pytest.raises(FetchError, match=r"refused: 127.0.0.1 resolves to a private address"):
-        fetcher.get(url, guard=True, allowed_host="feeds.example.org")
+        fetcher.get(url, guard=True, allowed_origin=FEED)
     assert hostile.hits("/admin") == 0
     # the feed's own host is exempt, so a user's local feed and its pages work
-    assert fetcher.get(url, guard=True, allowed_host="127.0.0.1").body == b"secret"
+    assert fetcher.get(url, guard=True, allowed_origin=hostile.url("/feed.xml")).body == b"secret"
 
 
 def test_redirect_from_an_article_link_to_a_private_host_is_refused(
@@ -215,7 +216,7 @@ def test_redirect_from_an_article_link_to_a_private_host_is_refused(
     hostile.add("/metadata", "token")
     url = hostile.route("/go", redirect(f"http://localhost:{port}/metadata"))
     with pytest.raises(FetchError, match=r"refused: localhost resolves to a private address"):
-        fetcher.get(url, guard=True, allowed_host="127.0.0.1")
+        fetcher.get(url, guard=True, allowed_origin=hostile.url("/feed.xml"))
     assert hostile.hits("/go") == 1 and hostile.hits("/metadata") == 0
 
 
@@ -238,7 +239,7 @@ def test_the_address_dialled_is_checked_too(
     monkeypatch.setattr(fetch, "check_public", lambda *args: None)
     url = hostile.add("/admin", "secret")
     with pytest.raises(FetchError, match=r"refused: 127.0.0.1 resolves to a private address"):
-        fetcher.get(url, guard=True, allowed_host="feeds.example.org")
+        fetcher.get(url, guard=True, allowed_origin=FEED)
     assert hostile.hits("/admin") == 0
 
 
@@ -362,7 +363,7 @@ def test_malformed_redirects_are_a_fetch_error(
 @pytest.mark.parametrize("url", ["http://[::1", "http://a..b/", "http:///x", "http://.../"])
 def test_malformed_links_are_a_fetch_error(fetcher: Fetcher, url: str):
     with pytest.raises(FetchError):
-        fetcher.get(url, guard=True, allowed_host="feeds.example.org")
+        fetcher.get(url, guard=True, allowed_origin=FEED)
 
 
 def test_a_dns_server_that_never_answers_is_cut_off_by_the_deadline(
@@ -382,7 +383,7 @@ def test_a_dns_server_that_never_answers_is_cut_off_by_the_deadline(
     with Fetcher(Limits(deadline=0.5)) as f, silent:
         f.get("https://slow-dns.example.org/feed.xml")
     with Fetcher(Limits(deadline=0.5)) as f, pytest.raises(FetchError, match=r"no answer within"):
-        f.get("https://slow-dns.example.org/a", guard=True, allowed_host="feeds.example.org")
+        f.get("https://slow-dns.example.org/a", guard=True, allowed_origin=FEED)
 
 
 def test_a_host_is_resolved_once_a_run_and_a_failed_name_again(
@@ -404,14 +405,14 @@ def test_a_host_is_resolved_once_a_run_and_a_failed_name_again(
     with Fetcher() as f:
         for _ in range(3):  # checked, refused, and the answer kept for the next page
             with pytest.raises(FetchError, match=r"refused: localhost resolves to a private"):
-                f.get(f"http://localhost:{port}/a", guard=True, allowed_host="feeds.example.org")
+                f.get(f"http://localhost:{port}/a", guard=True, allowed_origin=FEED)
         for _ in range(2):  # a failure is not kept: the name may resolve later in the run
             with pytest.raises(FetchError, match=r"cannot resolve flaky\.example\.org"):
-                f.get("http://flaky.example.org/a", guard=True, allowed_host="feeds.example.org")
+                f.get("http://flaky.example.org/a", guard=True, allowed_origin=FEED)
     assert asked.count("localhost") == 1
     assert asked.count("flaky.example.org") == 2
     with Fetcher() as f, pytest.raises(FetchError, match=r"refused"):  # a new run asks anew
-        f.get(f"http://localhost:{port}/a", guard=True, allowed_host="feeds.example.org")
+        f.get(f"http://localhost:{port}/a", guard=True, allowed_origin=FEED)
     assert asked.count("localhost") == 2
 
 
@@ -432,10 +433,10 @@ def test_a_name_that_never_resolves_is_skipped_like_a_slow_host(
     with Fetcher(Limits(deadline=0.3, host_strikes=2)) as f:
         for n in range(2):
             with pytest.raises(FetchError, match=r"no answer within"):
-                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_host="ex.org")
+                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_origin=FEED)
         for n in range(2, 5):
             with pytest.raises(FetchError, match=r"skipped: slow-dns\.example\.org ran out"):
-                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_host="ex.org")
+                f.get(f"https://slow-dns.example.org/{n}", guard=True, allowed_origin=FEED)
     assert len(asked) == 2
 
 
