@@ -310,7 +310,7 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
         click.echo(f"Nothing for {one_line(contact.name)} this week.")
         return
     if " ".join(name.casefold().split()) != contact.key:  # say whom a loose name meant
-        shown = render.md_escape(contact.name) if fmt == "md" else contact.name
+        shown = render.md_escape(contact.name) if fmt == "md" else one_line(contact.name)
         click.echo(f"{shown}:" + ("\n" if fmt == "md" else ""))
     for n, s in enumerate(suggestions, 1):
         click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
@@ -535,8 +535,8 @@ def undo(ctx: Context) -> None:
         return
     item = done.item
     verb = "shared with" if item.action == "shared" else "dismissed for"
-    what = f"{item.title!r}" if item.title else item.url
-    click.echo(f"Took back: {what} {verb} {done.name} on {item.on:%Y-%m-%d}.")
+    what = f"{one_line(item.title)!r}" if item.title else one_line(item.url)
+    click.echo(f"Took back: {what} {verb} {one_line(done.name)} on {item.on:%Y-%m-%d}.")
 
 
 @cli.command()
@@ -805,7 +805,9 @@ def feeds_export(ctx: Context) -> None:
 def coverage(ctx: Context, weeks: int | None) -> None:
     """Each person's interests that no stored article matched lately.
 
-    Those topics need a new feed (or a rewording in contacts.yaml).
+    Those topics need a new feed, unless the articles hold their words: a close spelling
+    of a word that is not in the dictionary (a typo?), or all the words of a phrase in
+    the same articles but apart. Those are listed as interests to reword instead.
 
     \b
     Example:

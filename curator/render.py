@@ -323,7 +323,10 @@ def digest_data(digest) -> dict:
         "coverage": {
             "weeks": digest.coverage_weeks,
             "uncovered": [
-                {"name": g.contact.name, "interests": list(g.missing)} for g in digest.coverage_gaps
+                {"name": g.contact.name, "interests": list(g.missing)}
+                # the interests that look worded unlike the articles, and what they say
+                | ({"reword": [r.as_dict() for r in g.reword]} if g.reword else {})
+                for g in digest.coverage_gaps
             ],
         },
     }

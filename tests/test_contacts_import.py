@@ -375,9 +375,14 @@ def test_terminal_escapes_in_an_address_book_are_dropped(workspace: Path):
         "NOTE:Met at the \x1b[31mclub\x1b[0m.\\nTwo lines.\n"
         "END:VCARD\n"
     )
-    out = invoke(workspace, "contacts", "import", str(workspace / "evil.vcf")).stdout
+    result = invoke(workspace, "contacts", "import", str(workspace / "evil.vcf"))
     text = (workspace / "contacts.yaml").read_text()
-    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text + out)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text + result.output)
+    # what is left of the address is no plain address: it is left out, and said so
+    assert result.stderr == (
+        "Skipped the email of Gus ]0;PWNED [2J: 'gus@example.org [8m' is not one plain "
+        "email address.\n"
+    )
     [gus] = entries(workspace)
     assert gus == {
         "name": "Gus ]0;PWNED [2J",
@@ -396,7 +401,7 @@ def test_escapes_in_a_hand_written_contacts_yaml_never_reach_the_terminal(
     with (workspace / "contacts.yaml").open("a") as fh:  # YAML's "\e" is ESC, "\a" is BEL
         fh.write(
             '  - name: "Gus \\e]0;PWNED\\a\\e[2J"\n'
-            '    interests: ["oboe \\e[31m", "\\u202eflutes"]\n'
+            '    interests: ["oboe \\e[31m", "\\u202eflutes", heat pumps]\n'
         )
     invoke(workspace, "fetch")
     shown = "Gus ]0;PWNED [2J"
@@ -409,11 +414,13 @@ def test_escapes_in_a_hand_written_contacts_yaml_never_reach_the_terminal(
             *("--note", "sent \x1b[2Jon Signal\x9b"),
         ),
         invoke(workspace, "history", "gus"),
+        invoke(workspace, "undo"),
     ]
-    assert f"{shown}: oboe [31m, flutes" in outputs[0].stdout
-    assert outputs[1].stdout == f"Nothing for {shown} this week.\n"
+    assert f"{shown}: oboe [31m, flutes, heat pumps" in outputs[0].stdout
+    assert outputs[1].stdout.startswith(f"{shown}:\n1. Heat pumps in old houses")
     assert outputs[2].stdout.startswith(f"Recorded: 'Oboes [8m' shared with {shown} on ")
     assert f"{shown}: 1 shared" in outputs[3].stdout
+    assert outputs[4].stdout.startswith(f"Took back: 'Oboes [8m' shared with {shown} on ")
     assert "note: sent [2Jon Signal" in outputs[3].stdout
     # an error naming the entry, and forget (given the exact name, escapes and all)
     text = (workspace / "contacts.yaml").read_text()
