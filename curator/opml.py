@@ -9,7 +9,6 @@ round-trip mode, so the user's comments and layout stay.
 from __future__ import annotations
 
 import io
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -215,10 +214,36 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
 
 # A web address typed without its scheme: a host name with a dot (or localhost), maybe a
 # port, then a path or nothing ("www.example.org/rss", "example.org:8080/feed").
-_SCHEMELESS = re.compile(
-    r"^(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::\d{1,5})?(?:[/?#]|$)",
-    re.IGNORECASE,
-)
+
+
+def _web_host(host_and_port: str) -> bool:
+    """Whether text before the first / ? # reads as a host name with an optional port.
+
+    Checked label by label rather than with a pattern: what a user types is untrusted
+    text, and a repeated group of labels is the shape that backtracks.
+    """
+    host, _, port = host_and_port.partition(":")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return False
+    if host.lower() == "localhost":
+        return True
+    *labels, tld = host.split(".")
+    return (
+        bool(labels)
+        and 2 <= len(tld) <= 63
+        and tld.isascii()
+        and tld.isalpha()
+        and all(
+            0 < len(label) <= 63
+            and label.isascii()
+            and label.replace("-", "").isalnum()
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in labels
+        )
+    )
+
+
 # Names that end like a feed file, not like a web address ("feed.xml", "news.rss").
 _FILE_ENDINGS = ("xml", "rss", "atom", "rdf", "json", "opml", "txt", "html", "htm", "yaml", "yml")
 
@@ -245,7 +270,7 @@ def feed_address(url: str, workspace: Workspace) -> tuple[str, str]:
     host = url.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     if (
         not lowered.startswith("file:")
-        and _SCHEMELESS.match(url)
+        and _web_host(host)
         and ("/" in url or host.rsplit(".", 1)[-1].lower() not in _FILE_ENDINGS)
     ):
         web = f"https://{url}"

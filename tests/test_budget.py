@@ -41,4 +41,4 @@ def test_a_feed_past_its_budget_keeps_its_text(
         sources = sorted(r[0] for r in store.db.execute("SELECT source FROM articles"))
     assert sources == (["page"] * 3 if fetched else ["feed"] * 3)
     if not fetched:  # said once for the feed, not once a page
-        assert "1 article pages could not be read" in result.stderr
+        assert "1 article page could not be read" in result.stderr
