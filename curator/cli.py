@@ -2,13 +2,15 @@
 
 Exit codes: 0 success (a digest was written, even if some feeds failed); 1 an error
 (nothing could be produced); 2 a usage or configuration error; 75 another run holds the
-workspace lock (try again later).
+workspace lock (try again later); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +35,8 @@ Exit codes:
   0   success (a digest was written, even if some feeds failed)
   1   error: nothing could be produced
   2   usage or configuration error (the message names the file and field)
-  75  another curator run is using this workspace; try again later"""
+  75  another curator run is using this workspace; try again later
+  130 interrupted (Ctrl-C); the next run finishes the work"""
 
 
 class Context:
@@ -58,6 +61,31 @@ def _handle_errors(fn: Callable) -> Callable:
         except CuratorError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work"
+
+
+def _interruptible(fn: Callable) -> Callable:
+    """Ctrl-C ends a run with one line and exit code 130, at once.
+
+    By then every transaction is committed or rolled back, and the entries not yet
+    stored are queued in the database for the next run. Downloads and extractions in
+    flight are not waited for (a download may take its whole deadline), so the process
+    leaves with os._exit once the lock is released; its workers follow it."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
+            click.echo(INTERRUPTED, err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
     return wrapper
 
@@ -177,6 +205,7 @@ def init(directory: str) -> None:
 @click.option("--since", help="Window of articles to take, e.g. 7d, 14d, 2w (default 7d).")
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def fetch(ctx: Context, since: str | None) -> None:
     """Fetch the feeds and extract new articles, without making a digest.
 
@@ -215,6 +244,7 @@ def fetch(ctx: Context, since: str | None) -> None:
 )
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool, fmt: str) -> None:
     """Fetch, match and write this week's digest to output/ (the weekly cron job).
 

@@ -12,12 +12,14 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -150,6 +152,24 @@ def _stop_forkserver() -> None:
             log.debug("could not stop the forkserver: %r", exc)
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold back Ctrl-C in this thread for the block; it arrives when the block ends.
+
+    Processes started meanwhile (the forkserver, and the workers it forks) inherit the
+    mask, so a Ctrl-C sent to the whole process group interrupts only the run, which
+    stops them, instead of printing a traceback from each of them."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # not on Windows
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
+
+
 class _RestartingPool(Executor):
     """A process pool that starts afresh when a worker dies (a crash in a C parser, the
     OOM killer): the pages in flight fail with a note, the rest of the run goes on."""
@@ -159,16 +179,55 @@ class _RestartingPool(Executor):
         self._pool = make()
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            log.warning("an extraction worker died; starting new ones")
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._make()
-            return self._pool.submit(fn, *args, **kwargs)
+        with _sigint_blocked():  # the pool starts its processes in submit
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                log.warning("an extraction worker died; starting new ones")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._make()
+                return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def terminate(self) -> None:
+        """End the workers now, pages and all, and release the pool. The workers are the
+        only processes a run starts through multiprocessing, so they are its children."""
+        for process in multiprocessing.active_children():
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Extraction:
+    """Starts the extraction pool of one fetch. A fetch that stops on an error or a Ctrl-C
+    ends the workers at once instead of letting them finish the pages they hold."""
+
+    def __init__(self) -> None:
+        self.pool: Executor | None = None
+
+    def start(self, workers: int) -> Executor:
+        self.pool = extraction_pool(workers)
+        return self.pool
+
+    def __enter__(self) -> _Extraction:
+        return self
+
+    def __exit__(self, exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        if exc_type is not None and isinstance(self.pool, _RestartingPool):
+            self.pool.terminate()
+        return False
+
+
+class _FetchThreads(ThreadPoolExecutor):
+    """The fetch threads. A run that stops on an error or a Ctrl-C does not wait for
+    their downloads: the entries are queued in the store and the next run fetches them."""
+
+    def __exit__(self, exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        if exc_type is None:
+            return super().__exit__(exc_type, exc, tb)
+        self.shutdown(wait=False, cancel_futures=True)
+        return False
 
 
 def _extract_timed(*args: object) -> tuple[ExtractedPage, float]:
@@ -300,9 +359,10 @@ def fetch(
     workers = settings.extract_workers or os.cpu_count() or 1
     with (
         fetcher_for(workspace) as fetcher,
-        ThreadPoolExecutor(
+        _FetchThreads(
             max_workers=settings.concurrency, thread_name_prefix="curator-fetch"
         ) as threads,
+        _Extraction() as extraction,
     ):
         extractor: Executor | None = None
         pending = _Pending()
@@ -325,8 +385,10 @@ def fetch(
             store.record_failure(run_id, kind, url, error, feed)
             log.warning("%s %s: %s", kind, url if kind == "page" else feed or url, error)
 
+        listed: dict[int, Feed] = {}
         for feed in feeds:
             state = store.feed_state(feed.url, feed.name)
+            listed.setdefault(state.id, feed)
             if state.retired:
                 report.feeds_skipped += 1
                 fail(
@@ -352,6 +414,28 @@ def fetch(
             feeds_waiting.add((feed, state))
         total_feeds = len(feeds_waiting)
         done_feeds = 0
+        queued: set[str] = set()  # canonical URLs of the entries this run stores
+
+        def start(job: _PageJob) -> None:
+            """Store an entry's article from the feed, or queue its page to be fetched."""
+            nonlocal total_pages, done_pages
+            queued.add(job.key)
+            total_pages += 1
+            if job.feed.full_text or not _fetchable(job.entry.url):
+                _store_entry(store, job, None, "", report)
+                done_pages += 1
+            else:
+                to_fetch.add(job)
+
+        # First the entries an interrupted run left queued: their feeds may answer 304 now.
+        stale = []
+        for feed_id, key, entry in store.pending_entries():
+            if entry.published is not None and entry.published < cutoff:
+                stale.append(key)
+            elif feed_id in listed and key not in queued:
+                start(_PageJob(listed[feed_id], feed_id, entry, key))
+        if stale:
+            store.drop_stored_entries(stale)
 
         def hand_out() -> None:
             """Give free fetch threads work: pages first, so extraction starts with the
@@ -363,7 +447,7 @@ def fetch(
                 if extractor is None:  # starts while the first pages download
                     pool_started = time.perf_counter()
                     more = total_pages > 4 or done_feeds < total_feeds
-                    extractor = extraction_pool(workers if more else 1)
+                    extractor = extraction.start(workers if more else 1)
                 in_flight += 1
                 fetching += 1
                 pending[
@@ -402,12 +486,8 @@ def fetch(
                     jobs = _handle_feed(future, feed, state, store, report, settings, cutoff, fail)
                     feed_seconds += time.perf_counter() - t0
                     for job in jobs:
-                        total_pages += 1
-                        if job.feed.full_text or not _fetchable(job.entry.url):
-                            _store_entry(store, job, None, "", report)
-                            done_pages += 1
-                            continue
-                        to_fetch.add(job)
+                        if job.key not in queued:  # not left by an interrupted run
+                            start(job)
                 elif kind == "page":
                     job = payload  # type: ignore[assignment]
                     to_fetch.done(job)
@@ -459,6 +539,7 @@ def fetch(
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
+        store.drop_stored_entries()
     if progress:
         progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
@@ -589,12 +670,6 @@ def _handle_feed(
     assert parsed is not None  # a response other than 304 is parsed, or has its error
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.label, warning)
-    store.feed_ok(
-        state.id,
-        str(response.status),
-        response.headers.get("etag"),
-        response.headers.get("last-modified"),
-    )
     report.feeds_ok += 1
     report.entries_seen += len(parsed.entries)
     fresh = [e for e in parsed.entries if e.published is None or e.published >= cutoff]
@@ -602,9 +677,20 @@ def _handle_feed(
     for entry in fresh:
         keyed.setdefault(canonical_url(entry.url), entry)
     known = store.known_urls(keyed)
-    return [
+    jobs = [
         _PageJob(feed, state.id, entry, key) for key, entry in keyed.items() if key not in known
     ]
+    # The validators are committed with the entries still to store: after an interrupted
+    # run the feed answers 304, and the next run finds those entries in the queue.
+    with store.transaction():
+        store.feed_ok(
+            state.id,
+            str(response.status),
+            response.headers.get("etag"),
+            response.headers.get("last-modified"),
+        )
+        store.queue_entries(state.id, ((job.key, job.entry) for job in jobs))
+    return jobs
 
 
 def _reason(exc: BaseException) -> str:

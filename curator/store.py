@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator import tokens
-from curator.models import Article
+from curator.models import Article, Entry
 from curator.urls import canonical_url
 
 M001_INITIAL = """
@@ -109,11 +109,24 @@ CREATE INDEX IF NOT EXISTS articles_seen ON articles(COALESCE(published, fetched
 CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
 """
 
+# The entries a feed listed whose articles are not stored yet. They are written in the
+# transaction that stores the feed's validators, and each leaves once its article is
+# stored, so a run interrupted in between is finished by the next one even when the feed
+# then answers 304 (curator/pipeline.py).
+M008_PENDING_ENTRIES = """
+CREATE TABLE pending_entries (
+    url TEXT PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    entry TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
+    ("m008_pending_entries", M008_PENDING_ENTRIES),
 ]
 
 
@@ -130,6 +143,32 @@ def parse_iso(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _entry_json(entry: Entry) -> str:
+    return json.dumps(
+        {
+            "url": entry.url,
+            "title": entry.title,
+            "summary": entry.summary,
+            "content": entry.content,
+            "author": entry.author,
+            "published": iso(entry.published),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _entry_from_json(text: str) -> Entry:
+    data = json.loads(text)
+    return Entry(
+        url=data["url"],
+        title=data["title"],
+        summary=data["summary"],
+        content=data["content"],
+        author=data["author"],
+        published=parse_iso(data["published"]),
+    )
 
 
 @dataclass
@@ -278,6 +317,35 @@ class Store:
             "SELECT consecutive_failures FROM feeds WHERE id=?", (feed_id,)
         ).fetchone()
         return int(row[0])
+
+    def queue_entries(self, feed_id: int, entries: Iterable[tuple[str, Entry]]) -> None:
+        """Remember a feed's entries (canonical URL, entry) until their articles are stored;
+        call it in the transaction that stores the feed's validators."""
+        self.db.executemany(
+            "INSERT INTO pending_entries (url, feed_id, entry) VALUES (?, ?, ?) "
+            "ON CONFLICT(url) DO NOTHING",
+            [(url, feed_id, _entry_json(entry)) for url, entry in entries],
+        )
+
+    def pending_entries(self) -> list[tuple[int, str, Entry]]:
+        """The queued entries whose articles are still not stored, as (feed id, canonical
+        URL, entry), in the order they were queued; those stored meanwhile leave the queue."""
+        self.drop_stored_entries()
+        return [
+            (feed_id, url, _entry_from_json(entry))
+            for feed_id, url, entry in self.db.execute(
+                "SELECT feed_id, url, entry FROM pending_entries ORDER BY rowid"
+            )
+        ]
+
+    def drop_stored_entries(self, urls: Iterable[str] = ()) -> None:
+        """Take off the queue the entries whose articles are stored, and ``urls`` as well."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM pending_entries WHERE url = ?", [(u,) for u in urls])
+            db.execute(
+                "DELETE FROM pending_entries "
+                "WHERE EXISTS (SELECT 1 FROM articles WHERE articles.url = pending_entries.url)"
+            )
 
     def feed_moved(self, feed_id: int, new_url: str) -> None:
         self.db.execute("UPDATE feeds SET moved_to=? WHERE id=?", (new_url, feed_id))
