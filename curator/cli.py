@@ -34,9 +34,10 @@ EXIT_CODES = """\b
 Exit codes:
   0   success (a digest was written, even if some feeds failed)
   1   error: nothing could be produced
-  2   usage or configuration error (the message names the file and field)
+  2   usage or configuration error: an unknown person, a bad date, URL or option
+      (nothing changed), or a mistake in a workspace file (the message names it)
   75  another curator run is using this workspace; try again later
-  130 interrupted (Ctrl-C); the next run finishes the work"""
+  130 interrupted (Ctrl-C)"""
 
 
 class Context:

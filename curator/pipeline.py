@@ -414,28 +414,21 @@ def fetch(
             feeds_waiting.add((feed, state))
         total_feeds = len(feeds_waiting)
         done_feeds = 0
-        queued: set[str] = set()  # canonical URLs of the entries this run stores
-
-        def start(job: _PageJob) -> None:
-            """Store an entry's article from the feed, or queue its page to be fetched."""
-            nonlocal total_pages, done_pages
-            queued.add(job.key)
+        # First the entries an interrupted run left queued: their feeds may answer 304
+        # now. Those of feeds no longer listed, or now older than the window, are dropped.
+        dropped = []
+        for feed_id, key, entry in store.pending_entries():
+            if feed_id not in listed or (entry.published or cutoff) < cutoff:
+                dropped.append(key)
+                continue
+            job = _PageJob(listed[feed_id], feed_id, entry, key)
             total_pages += 1
             if job.feed.full_text or not _fetchable(job.entry.url):
                 _store_entry(store, job, None, "", report)
                 done_pages += 1
             else:
                 to_fetch.add(job)
-
-        # First the entries an interrupted run left queued: their feeds may answer 304 now.
-        stale = []
-        for feed_id, key, entry in store.pending_entries():
-            if entry.published is not None and entry.published < cutoff:
-                stale.append(key)
-            elif feed_id in listed and key not in queued:
-                start(_PageJob(listed[feed_id], feed_id, entry, key))
-        if stale:
-            store.drop_stored_entries(stale)
+        store.drop_stored_entries(dropped)
 
         def hand_out() -> None:
             """Give free fetch threads work: pages first, so extraction starts with the
@@ -486,8 +479,12 @@ def fetch(
                     jobs = _handle_feed(future, feed, state, store, report, settings, cutoff, fail)
                     feed_seconds += time.perf_counter() - t0
                     for job in jobs:
-                        if job.key not in queued:  # not left by an interrupted run
-                            start(job)
+                        total_pages += 1
+                        if job.feed.full_text or not _fetchable(job.entry.url):
+                            _store_entry(store, job, None, "", report)
+                            done_pages += 1
+                            continue
+                        to_fetch.add(job)
                 elif kind == "page":
                     job = payload  # type: ignore[assignment]
                     to_fetch.done(job)
@@ -677,9 +674,6 @@ def _handle_feed(
     for entry in fresh:
         keyed.setdefault(canonical_url(entry.url), entry)
     known = store.known_urls(keyed)
-    jobs = [
-        _PageJob(feed, state.id, entry, key) for key, entry in keyed.items() if key not in known
-    ]
     # The validators are committed with the entries still to store: after an interrupted
     # run the feed answers 304, and the next run finds those entries in the queue.
     with store.transaction():
@@ -689,8 +683,11 @@ def _handle_feed(
             response.headers.get("etag"),
             response.headers.get("last-modified"),
         )
-        store.queue_entries(state.id, ((job.key, job.entry) for job in jobs))
-    return jobs
+        new = store.queue_entries(
+            state.id, ((key, entry) for key, entry in keyed.items() if key not in known)
+        )
+    # an entry queued already (by another feed, or left by an interrupted run) is under way
+    return [_PageJob(feed, state.id, keyed[key], key) for key in new]
 
 
 def _reason(exc: BaseException) -> str:

@@ -113,7 +113,7 @@ CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
 # transaction that stores the feed's validators, and each leaves once its article is
 # stored, so a run interrupted in between is finished by the next one even when the feed
 # then answers 304 (curator/pipeline.py).
-M008_PENDING_ENTRIES = """
+M009_PENDING_ENTRIES = """
 CREATE TABLE pending_entries (
     url TEXT PRIMARY KEY,
     feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
@@ -126,7 +126,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
-    ("m008_pending_entries", M008_PENDING_ENTRIES),
+    ("m009_pending_entries", M009_PENDING_ENTRIES),
 ]
 
 
@@ -318,14 +318,20 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def queue_entries(self, feed_id: int, entries: Iterable[tuple[str, Entry]]) -> None:
+    def queue_entries(self, feed_id: int, entries: Iterable[tuple[str, Entry]]) -> list[str]:
         """Remember a feed's entries (canonical URL, entry) until their articles are stored;
-        call it in the transaction that stores the feed's validators."""
-        self.db.executemany(
-            "INSERT INTO pending_entries (url, feed_id, entry) VALUES (?, ?, ?) "
-            "ON CONFLICT(url) DO NOTHING",
-            [(url, feed_id, _entry_json(entry)) for url, entry in entries],
-        )
+        call it in the transaction that stores the feed's validators. Returns the URLs
+        that were not queued already, in order."""
+        new = []
+        for url, entry in entries:
+            cursor = self.db.execute(
+                "INSERT INTO pending_entries (url, feed_id, entry) VALUES (?, ?, ?) "
+                "ON CONFLICT(url) DO NOTHING",
+                (url, feed_id, _entry_json(entry)),
+            )
+            if cursor.rowcount:
+                new.append(url)
+        return new
 
     def pending_entries(self) -> list[tuple[int, str, Entry]]:
         """The queued entries whose articles are still not stored, as (feed id, canonical

@@ -122,19 +122,6 @@ def test_kill_9_part_way_loses_nothing(server: HostileServer, workspace: Path):
     assert not [p for p in (workspace / "output").rglob("*") if p.suffix == ".tmp"]
 
 
-def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
-    from curator.files import atomic_write
-
-    target = tmp_path / "index.html"
-    atomic_write(target, "old")
-    with pytest.raises(TypeError):
-        atomic_write(target, 42)  # type: ignore[arg-type]
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
-    atomic_write(target, "new")
-    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o644"
-
-
 # -- an interrupted run is completed by the next one -------------------------------------
 
 INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work\n"
@@ -275,3 +262,16 @@ def test_ctrl_c_during_fetch_says_one_line_and_exits_130(
     out, err = victim.communicate(timeout=30)
     assert (victim.returncode, out, err) == (130, "", INTERRUPTED)
     assert "Traceback" not in err
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
+    from curator.files import atomic_write
+
+    target = tmp_path / "index.html"
+    atomic_write(target, "old")
+    with pytest.raises(TypeError):
+        atomic_write(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+    atomic_write(target, "new")
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o644"

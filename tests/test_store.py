@@ -97,7 +97,10 @@ def test_queued_entries_come_back_whole_until_their_articles_are_stored(tmp_path
     with Store(tmp_path / "curator.db") as store:
         feed = store.feed_state("https://ex.org/feed.xml").id
         with store.transaction():
-            store.queue_entries(feed, [("https://ex.org/a", entries[0]), ("k-b", entries[1])])
+            new = store.queue_entries(feed, [("https://ex.org/a", entries[0]), ("k-b", entries[1])])
+        assert new == ["https://ex.org/a", "k-b"]
+        assert store.queue_entries(feed, [("k-c", entries[1]), ("k-b", entries[1])]) == ["k-c"]
+        store.drop_stored_entries(["k-c"])
         got = store.pending_entries()
         assert [(f, key) for f, key, _ in got] == [(feed, "https://ex.org/a"), (feed, "k-b")]
         assert got[0][2] == replace(
