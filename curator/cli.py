@@ -221,7 +221,7 @@ def fetch(ctx: Context, since: str | None) -> None:
         with Store(workspace.db_path) as store:
             run_id = store.start_run()
             report = pipeline.fetch(workspace, store, progress=_progress(ctx), run_id=run_id)
-            store.finish_run(run_id, None, {"articles_new": report.articles_new})
+            store.finish_run(run_id, None, {"articles_new": report.articles_new, "fetched": True})
     _summarise(ctx, report)
     if not ctx.quiet:
         click.echo(f"{report.articles_new} new articles from {report.feeds_ok} feeds")
@@ -234,14 +234,20 @@ def fetch(ctx: Context, since: str | None) -> None:
     type=click.IntRange(1, 50),
     help="At most this many suggestions per person (default 3).",
 )
-@click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch.")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Use stored articles only; do not fetch. The digest keeps the feed health of "
+    "this week's last run that fetched.",
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["html", "text"]),
     default="html",
     show_default=True,
-    help="text also prints the digest to stdout.",
+    help="text also prints the digest to stdout; with --no-fetch it only prints, and "
+    "output/ stays as published.",
 )
 @click.pass_obj
 @_handle_errors
@@ -252,14 +258,24 @@ def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool
     Prints the path of the digest. Feeds that fail are named on stderr and in the
     digest's health section; the run still succeeds if a digest was written.
 
+    With --no-fetch the week's digest is made again from the stored articles (after
+    `curator shared`, say) and rewritten; with --no-fetch --format text it is printed
+    only, and the published page is left as it is.
+
     \b
     Example:
       curator run
       curator -q -w ~/curator run      # from cron: silent unless something failed
+      curator run --no-fetch --format text
     """
     workspace = ctx.workspace(since=since, per_contact=per_contact)
     with workspace_lock(workspace.lock_path):
-        report, digest = pipeline.run(workspace, progress=_progress(ctx), fetch_feeds=not no_fetch)
+        report, digest = pipeline.run(
+            workspace,
+            progress=_progress(ctx),
+            fetch_feeds=not no_fetch,
+            publish=not (no_fetch and fmt == "text"),
+        )
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)

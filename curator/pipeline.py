@@ -767,7 +767,7 @@ class Digest:
     failures: list[FeedFailure] = field(default_factory=list)
     articles_considered: int = 0
     feeds: int = 0
-    fetched: bool = True  # False for `run --no-fetch`: no feed was read, none failed
+    fetched: bool = True  # False when no run read the feeds this week (`run --no-fetch`)
     # each contact's interests that nothing matched in the last coverage_weeks (Gap list)
     coverage_gaps: list = field(default_factory=list)
     coverage_weeks: int = 4
@@ -956,22 +956,40 @@ def _coverage_gaps(
     )
 
 
+def week_health(store: Store, when: datetime) -> list[FeedFailure] | None:
+    """The failures of the last run of ``when``'s ISO week that read the feeds, or None if
+    none did: a digest made again from stored articles keeps its week's feed health."""
+    monday = when - timedelta(days=when.weekday())
+    start = monday.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = store.last_fetch_failures(start)
+    if rows is None:
+        return None
+    return [FeedFailure(r["url"], r["error"], r["kind"], r["feed"]) for r in rows]
+
+
 def run(
     workspace: Workspace,
     *,
     progress: Progress | None = None,
     fetch_feeds: bool = True,
     formats: tuple[str, ...] = ("html", "md", "json"),
+    publish: bool = True,
 ) -> tuple[RunReport, Digest]:
-    """The weekly job: fetch, match, rank and render; returns the report and the digest."""
+    """The weekly job: fetch, match, rank and render; returns the report and the digest.
+
+    Without ``fetch_feeds`` the digest is made from the stored articles and shows the
+    feed health of the week's last run that read the feeds. Without ``publish`` nothing
+    is written under output/ (the caller prints the digest)."""
     from curator import render
 
     contacts = load_contacts(workspace)
     feeds = load_feeds(workspace)
     report = RunReport()
+    fetched = False
     with Store(workspace.db_path) as store:
         run_id = store.start_run()
         try:
+            failures: list[FeedFailure] | None = report.failures
             if fetch_feeds:
                 # The lemmatiser's dictionary takes a third of a second to load, which
                 # matching would wait for: load it while the pages download.
@@ -979,25 +997,33 @@ def run(
                 fetch(
                     workspace, store, feeds=feeds, progress=progress, run_id=run_id, report=report
                 )
+                fetched = True
+            else:
+                failures = week_health(store, now())
             t0 = time.perf_counter()
             digest = build_digest(
                 workspace,
                 store,
                 contacts,
-                failures=report.failures,
+                failures=failures,
                 draft=render.drafter(workspace),
                 feeds=len(feeds),
             )
-            digest.fetched = fetch_feeds
+            digest.fetched = failures is not None
             report.timings["match"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            report.digest_path = str(render.write_digest(workspace, digest, formats))
+            if publish:
+                report.digest_path = str(render.write_digest(workspace, digest, formats))
             report.timings["render"] = time.perf_counter() - t0
         finally:
             store.finish_run(
                 run_id,
                 locals().get("digest") and iso_week(now()),
-                {"articles_new": report.articles_new, "failures": len(report.failures)},
+                {
+                    "articles_new": report.articles_new,
+                    "failures": len(report.failures),
+                    "fetched": fetched,  # read by week_health
+                },
             )
     return report, digest
 

@@ -508,6 +508,28 @@ class Store:
             (run_id, kind, url, feed, error, iso(now())),
         )
 
+    def last_fetch_failures(self, since: datetime) -> list[sqlite3.Row] | None:
+        """What failed (kind, url, feed, error) in the last run started at or after
+        ``since`` that read every feed, or None if no run did (runs record "fetched")."""
+        rows = self.db.execute(
+            "SELECT id, report FROM runs WHERE started_at >= ? AND finished_at IS NOT NULL "
+            "ORDER BY started_at DESC, id DESC",
+            (iso(since),),
+        )
+        for run_id, report in rows:
+            try:
+                fetched = json.loads(report or "{}").get("fetched") is True
+            except (ValueError, AttributeError):
+                fetched = False
+            if fetched:
+                return list(
+                    self.db.execute(
+                        "SELECT kind, url, feed, error FROM failures WHERE run_id = ? ORDER BY id",
+                        (run_id,),
+                    )
+                )
+        return None
+
     def failures_since(self, since: datetime) -> list[sqlite3.Row]:
         return list(
             self.db.execute(
