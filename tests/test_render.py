@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html.parser import HTMLParser
@@ -529,6 +528,8 @@ def test_printing_the_digest_leaves_the_published_week_alone(workspace: Path):
     assert _output(workspace) == published  # byte for byte, the index too
 
     # with no fetch this week, a re-rendered page says so
+    import sqlite3
+
     with sqlite3.connect(workspace / ".curator" / "curator.db") as db:
         db.execute("UPDATE runs SET started_at = '2000-01-03T07:00:00+00:00'")
     assert invoke(cli, ["-w", str(workspace), "run", "--no-fetch"]).exit_code == 0
