@@ -117,7 +117,12 @@ M009_PENDING_ENTRIES = """
 CREATE TABLE pending_entries (
     url TEXT PRIMARY KEY,
     feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
-    entry TEXT NOT NULL
+    link TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    content TEXT NOT NULL,
+    author TEXT NOT NULL,
+    published TEXT
 )
 """
 
@@ -143,32 +148,6 @@ def parse_iso(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _entry_json(entry: Entry) -> str:
-    return json.dumps(
-        {
-            "url": entry.url,
-            "title": entry.title,
-            "summary": entry.summary,
-            "content": entry.content,
-            "author": entry.author,
-            "published": iso(entry.published),
-        },
-        ensure_ascii=False,
-    )
-
-
-def _entry_from_json(text: str) -> Entry:
-    data = json.loads(text)
-    return Entry(
-        url=data["url"],
-        title=data["title"],
-        summary=data["summary"],
-        content=data["content"],
-        author=data["author"],
-        published=parse_iso(data["published"]),
-    )
 
 
 @dataclass
@@ -322,26 +301,43 @@ class Store:
         """Remember a feed's entries (canonical URL, entry) until their articles are stored;
         call it in the transaction that stores the feed's validators. Returns the URLs
         that were not queued already, in order."""
-        new = []
-        for url, entry in entries:
-            cursor = self.db.execute(
-                "INSERT INTO pending_entries (url, feed_id, entry) VALUES (?, ?, ?) "
-                "ON CONFLICT(url) DO NOTHING",
-                (url, feed_id, _entry_json(entry)),
+        entries = list(entries)
+        queued = self._pending_urls([url for url, _ in entries])
+        new = [(url, entry) for url, entry in entries if url not in queued]
+        self.db.executemany(
+            "INSERT INTO pending_entries (url, feed_id, link, title, summary, content, author, "
+            "published) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
+            [
+                (url, feed_id, e.url, e.title, e.summary, e.content, e.author, iso(e.published))
+                for url, e in new
+            ],
+        )
+        return [url for url, _ in new]
+
+    def _pending_urls(self, urls: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT url FROM pending_entries WHERE url IN ({marks})", chunk
+                )
             )
-            if cursor.rowcount:
-                new.append(url)
-        return new
+        return found
 
     def pending_entries(self) -> list[tuple[int, str, Entry]]:
         """The queued entries whose articles are still not stored, as (feed id, canonical
         URL, entry), in the order they were queued; those stored meanwhile leave the queue."""
         self.drop_stored_entries()
+        rows = self.db.execute(
+            "SELECT feed_id, url, link, title, summary, content, author, published "
+            "FROM pending_entries ORDER BY rowid"
+        )
         return [
-            (feed_id, url, _entry_from_json(entry))
-            for feed_id, url, entry in self.db.execute(
-                "SELECT feed_id, url, entry FROM pending_entries ORDER BY rowid"
-            )
+            (feed_id, url, Entry(link, title, summary, content, author, parse_iso(published)))
+            for feed_id, url, link, title, summary, content, author, published in rows
         ]
 
     def drop_stored_entries(self, urls: Iterable[str] = ()) -> None:
