@@ -167,7 +167,11 @@ def _slow_site(server: Server, workspace: Path) -> _SlowSite:
         items = []
         for a in range(6):
             path = f"/f{f}/a{a}.html"
-            words = [f"Growing tomatoes {f} {a} on a balcony: sun, deep pots, water."] * 40
+            # the second feed's pages are long: each takes a while to extract
+            words = [
+                f"Growing tomatoes {f} {a} on a balcony, part {n}: sun, deep pots, water."
+                for n in range(1500 if f else 40)
+            ]
             body = page(f"Tomatoes {f}-{a}", words).encode()  # too short to be one story
 
             def answer(h: BaseHTTPRequestHandler, body: bytes = body, path: str = path) -> None:
