@@ -2,13 +2,15 @@
 
 Exit codes: 0 success (a digest was written, even if some feeds failed); 1 an error
 (nothing could be produced); 2 a usage or configuration error; 75 another run holds the
-workspace lock (try again later).
+workspace lock (try again later); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -61,6 +63,31 @@ def _handle_errors(fn: Callable) -> Callable:
         except CuratorError as exc:
             click.echo(f"Error: {one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work"
+
+
+def _interruptible(fn: Callable) -> Callable:
+    """Ctrl-C ends a run with one line and exit code 130, at once.
+
+    By then every transaction is committed or rolled back, and the entries not yet
+    stored are queued in the database for the next run. Downloads and extractions in
+    flight are not waited for (a download may take its whole deadline), so the process
+    leaves with os._exit once the lock is released; its workers follow it."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
+            click.echo(INTERRUPTED, err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
     return wrapper
 
@@ -180,6 +207,7 @@ def init(directory: str) -> None:
 @click.option("--since", help="Window of articles to take, e.g. 7d, 14d, 2w (default 7d).")
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def fetch(ctx: Context, since: str | None) -> None:
     """Fetch the feeds and extract new articles, without making a digest.
 
@@ -194,7 +222,7 @@ def fetch(ctx: Context, since: str | None) -> None:
         with Store(workspace.db_path) as store:
             run_id = store.start_run()
             report = pipeline.fetch(workspace, store, progress=_progress(ctx), run_id=run_id)
-            store.finish_run(run_id, None, {"articles_new": report.articles_new})
+            store.finish_run(run_id, None, {"articles_new": report.articles_new, "fetched": True})
     _summarise(ctx, report)
     if not ctx.quiet:
         click.echo(
@@ -210,31 +238,48 @@ def fetch(ctx: Context, since: str | None) -> None:
     type=click.IntRange(1, 50),
     help="At most this many suggestions per person (default 3).",
 )
-@click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch.")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Use stored articles only; do not fetch. The digest keeps the feed health of "
+    "this week's last run that fetched.",
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["html", "text"]),
     default="html",
     show_default=True,
-    help="text also prints the digest to stdout.",
+    help="text also prints the digest to stdout; with --no-fetch it only prints, and "
+    "output/ stays as published.",
 )
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool, fmt: str) -> None:
     """Fetch, match and write this week's digest to output/ (the weekly cron job).
 
     Prints the path of the digest. Feeds that fail are named on stderr and in the
     digest's health section; the run still succeeds if a digest was written.
 
+    With --no-fetch the week's digest is made again from the stored articles (after
+    `curator shared`, say) and rewritten; with --no-fetch --format text it is printed
+    only, and the published page is left as it is.
+
     \b
     Example:
       curator run
       curator -q -w ~/curator run      # from cron: silent unless something failed
+      curator run --no-fetch --format text
     """
     workspace = ctx.workspace(since=since, per_contact=per_contact)
     with workspace_lock(workspace.lock_path):
-        report, digest = pipeline.run(workspace, progress=_progress(ctx), fetch_feeds=not no_fetch)
+        report, digest = pipeline.run(
+            workspace,
+            progress=_progress(ctx),
+            fetch_feeds=not no_fetch,
+            publish=not (no_fetch and fmt == "text"),
+        )
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)

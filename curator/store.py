@@ -19,7 +19,7 @@ from pathlib import Path
 
 from curator import tokens
 from curator.files import PRIVATE_FILE, private_dir, refuse_symlink
-from curator.models import Article
+from curator.models import Article, Entry
 from curator.urls import canonical_url
 
 M001_INITIAL = """
@@ -122,12 +122,30 @@ CREATE TABLE contacts_seen (
 )
 """
 
+# The entries a feed listed whose articles are not stored yet. They are written in the
+# transaction that stores the feed's validators, and each leaves once its article is
+# stored, so a run interrupted in between is finished by the next one even when the feed
+# then answers 304 (curator/pipeline.py).
+M009_PENDING_ENTRIES = """
+CREATE TABLE pending_entries (
+    url TEXT PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    link TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    content TEXT NOT NULL,
+    author TEXT NOT NULL,
+    published TEXT
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
     ("m008_contacts_seen", M008_CONTACTS_SEEN),
+    ("m009_pending_entries", M009_PENDING_ENTRIES),
 ]
 
 
@@ -328,6 +346,58 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def queue_entries(self, feed_id: int, entries: Iterable[tuple[str, Entry]]) -> list[str]:
+        """Remember a feed's entries (canonical URL, entry) until their articles are stored;
+        call it in the transaction that stores the feed's validators. Returns the URLs
+        that were not queued already, in order."""
+        entries = list(entries)
+        queued = self._pending_urls([url for url, _ in entries])
+        new = [(url, entry) for url, entry in entries if url not in queued]
+        self.db.executemany(
+            "INSERT INTO pending_entries (url, feed_id, link, title, summary, content, author, "
+            "published) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
+            [
+                (url, feed_id, e.url, e.title, e.summary, e.content, e.author, iso(e.published))
+                for url, e in new
+            ],
+        )
+        return [url for url, _ in new]
+
+    def _pending_urls(self, urls: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT url FROM pending_entries WHERE url IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def pending_entries(self) -> list[tuple[int, str, Entry]]:
+        """The queued entries whose articles are still not stored, as (feed id, canonical
+        URL, entry), in the order they were queued; those stored meanwhile leave the queue."""
+        self.drop_stored_entries()
+        rows = self.db.execute(
+            "SELECT feed_id, url, link, title, summary, content, author, published "
+            "FROM pending_entries ORDER BY rowid"
+        )
+        return [
+            (feed_id, url, Entry(link, title, summary, content, author, parse_iso(published)))
+            for feed_id, url, link, title, summary, content, author, published in rows
+        ]
+
+    def drop_stored_entries(self, urls: Iterable[str] = ()) -> None:
+        """Take off the queue the entries whose articles are stored, and ``urls`` as well."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM pending_entries WHERE url = ?", [(u,) for u in urls])
+            db.execute(
+                "DELETE FROM pending_entries "
+                "WHERE EXISTS (SELECT 1 FROM articles WHERE articles.url = pending_entries.url)"
+            )
+
     def feed_moved(self, feed_id: int, new_url: str) -> None:
         self.db.execute("UPDATE feeds SET moved_to=? WHERE id=?", (new_url, feed_id))
 
@@ -503,6 +573,28 @@ class Store:
             "INSERT INTO failures (run_id, kind, url, feed, error, at) VALUES (?,?,?,?,?,?)",
             (run_id, kind, url, feed, error, iso(now())),
         )
+
+    def last_fetch_failures(self, since: datetime) -> list[sqlite3.Row] | None:
+        """What failed (kind, url, feed, error) in the last run started at or after
+        ``since`` that read every feed, or None if no run did (runs record "fetched")."""
+        rows = self.db.execute(
+            "SELECT id, report FROM runs WHERE started_at >= ? AND finished_at IS NOT NULL "
+            "ORDER BY started_at DESC, id DESC",
+            (iso(since),),
+        )
+        for run_id, report in rows:
+            try:
+                fetched = json.loads(report or "{}").get("fetched") is True
+            except (ValueError, AttributeError):
+                fetched = False
+            if fetched:
+                return list(
+                    self.db.execute(
+                        "SELECT kind, url, feed, error FROM failures WHERE run_id = ? ORDER BY id",
+                        (run_id,),
+                    )
+                )
+        return None
 
     def failures_since(self, since: datetime) -> list[sqlite3.Row]:
         return list(

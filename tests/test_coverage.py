@@ -147,6 +147,8 @@ def test_only_near_words_the_dictionary_lacks_count_as_typos():
 def _digest(workspace: Path, *args: str) -> tuple[str, str, dict, str]:
     """Run curator and return the HTML, Markdown, JSON and text digests it wrote."""
     result = invoke(workspace, "run", "--format", "text", *args)
+    if "--no-fetch" in args:  # printing alone leaves output/ as published
+        invoke(workspace, "run", *args)
     folder = next((workspace / "output").glob("*-W*"))  # one week's folder
     return (
         (folder / "index.html").read_text(encoding="utf-8"),

@@ -532,9 +532,41 @@ def test_text_format_prints_a_plain_digest(workspace: Path):
     assert "Growing tomatoes Bcc: victim@example.org" in out
     assert "Problems this run:" in out
 
+    # re-rendered from stored articles, the page keeps the week's feed health
     CliRunner().invoke(cli, ["-w", str(workspace), "run", "--no-fetch"], catch_exceptions=False)
     page = next((workspace / "output").glob("*/index.html")).read_text(encoding="utf-8")
-    assert "No feed was read for this digest" in page and "without problems" not in page
+    assert "1 of 2 feeds read fine" in page and "No feed was read" not in page
+    assert "&lt;img src=x onerror=alert(10)&gt;" in page  # the failing feed, named
+
+
+def _output(root: Path) -> dict[str, bytes]:
+    files = (root / "output").rglob("*")
+    return {str(p.relative_to(root)): p.read_bytes() for p in files if p.is_file()}
+
+
+def test_printing_the_digest_leaves_the_published_week_alone(workspace: Path):
+    normal_workspace(workspace)
+    invoke = CliRunner().invoke
+    assert invoke(cli, ["-w", str(workspace), "run"]).exit_code == 0
+    published = _output(workspace)
+    week = next(p for p in published if p.endswith("/index.html") and p.count("/") == 2)
+    assert "Old Blog" in published[week].decode()  # the failing feed, in the health section
+
+    printed = invoke(cli, ["-w", str(workspace), "run", "--no-fetch", "--format", "text"])
+    assert (printed.exit_code, printed.stderr) == (0, "")
+    assert printed.stdout.startswith("Week ")
+    assert "Growing tomatoes in a small urban garden" in printed.stdout
+    assert "Problems this run:\n- Old Blog: " in printed.stdout  # the week's, from its fetch
+    assert _output(workspace) == published  # byte for byte, the index too
+
+    # with no fetch this week, a re-rendered page says so
+    import sqlite3
+
+    with sqlite3.connect(workspace / ".curator" / "curator.db") as db:
+        db.execute("UPDATE runs SET started_at = '2000-01-03T07:00:00+00:00'")
+    assert invoke(cli, ["-w", str(workspace), "run", "--no-fetch"]).exit_code == 0
+    page = (workspace / week).read_text(encoding="utf-8")
+    assert "No feed was read for this digest" in page and "Old Blog" not in page
 
 
 def test_index_lists_digests_newest_first_with_counts(workspace: Path):
