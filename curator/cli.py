@@ -2,13 +2,15 @@
 
 Exit codes: 0 success (a digest was written, even if some feeds failed); 1 an error
 (nothing could be produced); 2 a usage or configuration error; 75 another run holds the
-workspace lock (try again later).
+workspace lock (try again later); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -22,8 +24,9 @@ from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
 from curator.errors import CuratorError
 from curator.lock import workspace_lock
-from curator.models import Contact, Suggestion
+from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
+from curator.textutil import one_line
 from curator.workspace_init import init_workspace
 
 log = logging.getLogger("curator")
@@ -32,8 +35,10 @@ EXIT_CODES = """\b
 Exit codes:
   0   success (a digest was written, even if some feeds failed)
   1   error: nothing could be produced
-  2   usage or configuration error (the message names the file and field)
-  75  another curator run is using this workspace; try again later"""
+  2   usage or configuration error: an unknown person, a bad date, URL or option
+      (nothing changed), or a mistake in a workspace file (the message names it)
+  75  another curator run is using this workspace; try again later
+  130 interrupted (Ctrl-C)"""
 
 
 class Context:
@@ -56,8 +61,33 @@ def _handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except CuratorError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work"
+
+
+def _interruptible(fn: Callable) -> Callable:
+    """Ctrl-C ends a run with one line and exit code 130, at once.
+
+    By then every transaction is committed or rolled back, and the entries not yet
+    stored are queued in the database for the next run. Downloads and extractions in
+    flight are not waited for (a download may take its whole deadline), so the process
+    leaves with os._exit once the lock is released; its workers follow it."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
+            click.echo(INTERRUPTED, err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
 
     return wrapper
 
@@ -177,6 +207,7 @@ def init(directory: str) -> None:
 @click.option("--since", help="Window of articles to take, e.g. 7d, 14d, 2w (default 7d).")
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def fetch(ctx: Context, since: str | None) -> None:
     """Fetch the feeds and extract new articles, without making a digest.
 
@@ -191,10 +222,13 @@ def fetch(ctx: Context, since: str | None) -> None:
         with Store(workspace.db_path) as store:
             run_id = store.start_run()
             report = pipeline.fetch(workspace, store, progress=_progress(ctx), run_id=run_id)
-            store.finish_run(run_id, None, {"articles_new": report.articles_new})
+            store.finish_run(run_id, None, {"articles_new": report.articles_new, "fetched": True})
     _summarise(ctx, report)
     if not ctx.quiet:
-        click.echo(f"{report.articles_new} new articles from {report.feeds_ok} feeds")
+        click.echo(
+            f"{render.plural(report.articles_new, 'new article')} from "
+            f"{render.plural(report.feeds_ok, 'feed')}"
+        )
 
 
 @cli.command()
@@ -204,31 +238,48 @@ def fetch(ctx: Context, since: str | None) -> None:
     type=click.IntRange(1, 50),
     help="At most this many suggestions per person (default 3).",
 )
-@click.option("--no-fetch", is_flag=True, help="Use stored articles only; do not fetch.")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Use stored articles only; do not fetch. The digest keeps the feed health of "
+    "this week's last run that fetched.",
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["html", "text"]),
     default="html",
     show_default=True,
-    help="text also prints the digest to stdout.",
+    help="text also prints the digest to stdout; with --no-fetch it only prints, and "
+    "output/ stays as published.",
 )
 @click.pass_obj
 @_handle_errors
+@_interruptible
 def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool, fmt: str) -> None:
     """Fetch, match and write this week's digest to output/ (the weekly cron job).
 
     Prints the path of the digest. Feeds that fail are named on stderr and in the
     digest's health section; the run still succeeds if a digest was written.
 
+    With --no-fetch the week's digest is made again from the stored articles (after
+    `curator shared`, say) and rewritten; with --no-fetch --format text it is printed
+    only, and the published page is left as it is.
+
     \b
     Example:
       curator run
       curator -q -w ~/curator run      # from cron: silent unless something failed
+      curator run --no-fetch --format text
     """
     workspace = ctx.workspace(since=since, per_contact=per_contact)
     with workspace_lock(workspace.lock_path):
-        report, digest = pipeline.run(workspace, progress=_progress(ctx), fetch_feeds=not no_fetch)
+        report, digest = pipeline.run(
+            workspace,
+            progress=_progress(ctx),
+            fetch_feeds=not no_fetch,
+            publish=not (no_fetch and fmt == "text"),
+        )
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)
@@ -241,13 +292,15 @@ def _summarise(ctx: Context, report: Any) -> None:
     feeds = [f for f in report.failures if f.kind == "feed"]
     pages = [f for f in report.failures if f.kind == "page"]
     if feeds:
-        click.echo(f"{len(feeds)} of {report.feeds_total} feeds failed:", err=True)
+        total = render.plural(report.feeds_total, "feed")
+        click.echo(f"{len(feeds)} of {total} failed:", err=True)
         for f in feeds:
             click.echo(f"  {f.feed or f.url}: {f.error}", err=True)
     if pages and not ctx.quiet:
+        its = "its" if len(pages) == 1 else "their"
         click.echo(
-            f"{len(pages)} article pages could not be read; their feed text was "
-            f"used instead (see -v)",
+            f"{render.plural(len(pages), 'article page')} could not be read; {its} feed "
+            f"text was used instead (see -v)",
             err=True,
         )
     from curator.fetch import PRIVATE_REFUSAL
@@ -280,7 +333,8 @@ def _contact(workspace: Workspace, name: str) -> Contact:
 def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | None) -> None:
     """The best stored articles for one person, best first, with the reasons.
 
-    NAME may be a full name, a unique first name, or close to one.
+    NAME may be a full name, a unique first name, or close to one; any other than
+    the full name is answered with the full name first ("Zoe Park:"), except in JSON.
 
     \b
     Example:
@@ -298,8 +352,11 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
         )
         return
     if not suggestions:
-        click.echo(f"Nothing for {contact.name} this week.")
+        click.echo(f"Nothing for {one_line(contact.name)} this week.")
         return
+    if " ".join(name.casefold().split()) != contact.key:  # say whom a loose name meant
+        shown = render.md_escape(contact.name) if fmt == "md" else one_line(contact.name)
+        click.echo(f"{shown}:" + ("\n" if fmt == "md" else ""))
     for n, s in enumerate(suggestions, 1):
         click.echo(_format_suggestion(n, s, markdown=fmt == "md"))
 
@@ -328,6 +385,76 @@ def explain(ctx: Context, name: str, url: str, since: str | None) -> None:
     click.echo(rank.format_explanation(pipeline.explain(workspace, contact, url)))
 
 
+@cli.command()
+@click.option("--since", help="Window of articles to list, e.g. 14d, 2w (default 7d).")
+@click.option("--search", "words", help="Only articles whose title or text holds all these words.")
+@click.option("--feed", default="", help="Only articles from feeds whose name holds this.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="At most this many, the newest.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@_handle_errors
+def articles(
+    ctx: Context, since: str | None, words: str | None, feed: str, limit: int, fmt: str
+) -> None:
+    """The stored articles, newest first: date, title, feed and URL.
+
+    The URL is what `curator explain`, `shared` and `dismiss` take. Words match in any
+    letter case, with or without accents; an undated article counts from the day it
+    was first seen.
+
+    \b
+    Example:
+      curator articles --since 14d --search "heat pump"
+      curator articles --feed "Green Street" --format json
+    """
+    from curator.store import Store, now
+
+    workspace = ctx.workspace(since=since)
+    start = now() - workspace.settings.window
+    found: list[Article] = []
+    if workspace.db_path.exists():
+        with Store(workspace.db_path) as store:
+            found = store.find_articles(start, (words or "").split(), feed.strip())
+    shown = found[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([_article_data(a) for a in shown], indent=2, ensure_ascii=False))
+    for a in shown if fmt == "text" else []:
+        feed_name = f"  ({a.feed})" if a.feed else ""
+        click.echo(f"{a.date:%Y-%m-%d}  {a.title or '(untitled)'}{feed_name}\n{'':12}{a.url}")
+    if not found:
+        what = f" holding {words.strip()!r}" if words and words.strip() else ""
+        where = f" from a feed named like {feed.strip()!r}" if feed.strip() else ""
+        click.echo(
+            f"No stored article{what}{where} since {start:%Y-%m-%d} "
+            f"(--since widens the window; curator fetch reads the feeds).",
+            err=fmt == "json",
+        )
+    elif len(found) > limit:
+        click.echo(
+            f"Showed the newest {limit} of {len(found)}; narrow with --search or --feed, "
+            f"or raise --limit.",
+            err=True,
+        )
+
+
+def _article_data(a: Article) -> dict[str, Any]:
+    return {
+        "title": a.title,
+        "feed": a.feed,
+        "url": a.url,
+        "published": a.published.isoformat() if a.published else None,
+        "first_seen": a.fetched_at.isoformat() if a.fetched_at else None,
+    }
+
+
 def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
@@ -338,13 +465,15 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
             for r in s.reasons
         ]
         return "\n".join(lines)
-    lines = [f"{n}. {a.title}  (score {s.score:.1f})", f"   {a.url}"]
+    # Titles, snippets and interests come from feeds and contacts.yaml: one_line drops any
+    # terminal escape they carry.
+    lines = [f"{n}. {one_line(a.title)}  (score {s.score:.1f})", f"   {one_line(a.url)}"]
     for r in s.reasons:
         words = ", ".join(
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
         )
-        lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
-        lines.append(f"     “{r.snippet}”")
+        lines.append(f"   - {one_line(r.interest)}: {one_line(words)} in the {r.where}, {r.count}x")
+        lines.append(f"     “{one_line(r.snippet)}”")
     return "\n".join(lines) + "\n"
 
 
@@ -363,7 +492,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
     """Remember that you shared URL with NAME; it is never suggested to them again.
 
     The same story from another feed is not suggested either, and the date counts as
-    your last contact with them (see cadence in contacts.yaml).
+    your last contact with them (see cadence in contacts.yaml). Recording the same URL
+    for the same person on the same day again changes nothing; `curator undo` takes
+    back the last record.
 
     \b
     Example:
@@ -382,6 +513,9 @@ def shared(ctx: Context, name: str, url: str, note: str, on: str | None, title: 
 def dismiss(ctx: Context, name: str, url: str, note: str) -> None:
     """Remember that URL is not for NAME; it (and the same story) is never suggested again.
 
+    Dismissing it again on the same day changes nothing; `curator undo` takes back the
+    last record.
+
     \b
     Example:
       curator dismiss zoe https://example.org/football-results
@@ -397,10 +531,12 @@ def _record(
     when = history.parse_day(on) if on else None
     done = history.record(ctx.workspace(), name, url, action, on=when, note=note, title=title)
     verb = "shared with" if action == "shared" else "dismissed for"
-    what = f"{done.title!r}" if done.title else done.url
+    what = f"{one_line(done.title)!r}" if done.title else one_line(done.url)
     if not ctx.quiet:
-        click.echo(f"Recorded: {what} {verb} {done.contact.name} on {done.on:%Y-%m-%d}.")
-        if not done.known:
+        said = "Already recorded" if done.already else "Recorded"
+        name = one_line(done.contact.name)
+        click.echo(f"{said}: {what} {verb} {name} on {done.on:%Y-%m-%d}.")
+        if not done.known and not done.already:
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
@@ -422,6 +558,33 @@ def history_(ctx: Context, name: str) -> None:
 
 
 @cli.command()
+@click.pass_obj
+@_handle_errors
+def undo(ctx: Context) -> None:
+    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+
+    Each undo takes back one record, the most recently made, whichever person and day
+    it was about; the article may then be suggested to them again.
+
+    \b
+    Example:
+      curator undo
+    """
+    from curator import history
+
+    done = history.undo(ctx.workspace())
+    if ctx.quiet:
+        return
+    if done is None:
+        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        return
+    item = done.item
+    verb = "shared with" if item.action == "shared" else "dismissed for"
+    what = f"{one_line(item.title)!r}" if item.title else one_line(item.url)
+    click.echo(f"Took back: {what} {verb} {one_line(done.name)} on {item.on:%Y-%m-%d}.")
+
+
+@cli.command()
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
@@ -433,27 +596,35 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     database row about them is deleted and the freed space overwritten, and digests
     under output/ are rewritten without them. This cannot be undone.
 
+    NAME must be the person's full name or email as in contacts.yaml (letter case and
+    accents aside): a first name or a near spelling is refused, with the people it
+    might mean, and nothing changes (exit 2).
+
     \b
     Example:
       curator forget "Zoe Park"
-      curator forget zoe --yes
+      curator forget zoe@example.org --yes
     """
     from curator import contacts_io
+    from curator.names import resolve_exact
 
     workspace = ctx.workspace()
-    contact = _contact(workspace, name)
+    contact = resolve_exact(load_contacts(workspace), name)
+    who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
         click.confirm(
-            f"Forget {contact.name} everywhere (contacts.yaml, history, past digests)?",
-            abort=True,
+            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?", abort=True
         )
+    elif not ctx.quiet:
+        click.echo(f"Forgetting {one_line(who)} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
         report = contacts_io.forget(workspace, contact)
     if not ctx.quiet:
         rewritten = len(report.digests_rewritten)
         click.echo(
-            f"Forgot {contact.name}: removed from contacts.yaml, {report.rows_deleted} database "
-            f"rows deleted, {rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
+            f"Forgot {one_line(contact.name)}: removed from contacts.yaml, "
+            f"{report.rows_deleted} database rows deleted, "
+            f"{rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
         )
     if report.in_articles:
         click.echo(
@@ -462,7 +633,14 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             f"data about them.",
             err=True,
         )
-    for path in report.leftovers if not report.in_articles else []:
+    for path in report.leftovers:
+        # the database and the digests hold the articles that name them; any other file
+        # still naming them is a trace of the person, and always worth a warning
+        if report.in_articles and (
+            path.name.startswith(workspace.db_path.name)
+            or path.is_relative_to(workspace.output_dir)
+        ):
+            continue
         click.echo(f"Warning: {path} still mentions them; delete or edit it by hand.", err=True)
 
 
@@ -510,7 +688,9 @@ def contacts_list(ctx: Context) -> None:
 def contacts_import(ctx: Context, file: Path) -> None:
     """Add people from a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV.
 
-    vCard CATEGORIES become interests and NOTE becomes notes. People already listed
+    vCard CATEGORIES and Google labels become interests, NOTE becomes notes. Address-book
+    groups (Friends, Family, Work, myContacts, Starred and the like) are not interests:
+    they are listed as skipped, and kept as the person's group. People already listed
     (same email, else same name) are not added twice; only what their entry lacks is
     filled in. Your comments in contacts.yaml stay.
 
@@ -533,6 +713,13 @@ def contacts_import(ctx: Context, file: Path) -> None:
                 f"{report.without_interests} new people have no interests yet; add a few "
                 f"in their own words to contacts.yaml, or they will never get a suggestion."
             )
+        if report.groups:
+            skipped = ", ".join(f"{group} ({n})" for group, n in report.groups.items())
+            click.echo(f"Address-book groups skipped, not interests (people in each): {skipped}")
+    for name, email in report.bad_emails:
+        click.echo(
+            f"Skipped the email of {name}: {email!r} is not one plain email address.", err=True
+        )
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)
@@ -576,6 +763,10 @@ def feeds_list(ctx: Context) -> None:
 def feeds_add(ctx: Context, url: str, name: str) -> None:
     """Add the feed at URL to feeds.yaml (comments and layout kept).
 
+    URL is an http(s) address, or the path of a feed file (relative to the workspace)
+    that exists. An address typed without its scheme, such as www.example.org/rss, is
+    stored with https:// and the output says so.
+
     Feeds and their articles may not reach your own machine or network
     (localhost, 192.168.x.x, a .local name): a feed there is refused, and its
     article pages on another host or port fall back to the feed's text. To use
@@ -588,11 +779,16 @@ def feeds_add(ctx: Context, url: str, name: str) -> None:
       curator feeds add https://example.org/feed.xml --name "Example"
     """
     from curator import opml
+    from curator.errors import UsageError
     from curator.models import Feed
 
-    report = opml.add_feeds(ctx.workspace(), [Feed(url=url, name=name)])
+    workspace = ctx.workspace()
+    url, note = opml.feed_address(url, workspace)
+    report = opml.add_feeds(workspace, [Feed(url=url, name=name)])
     if report.skipped:
-        raise CuratorError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+        raise UsageError(f"{url!r} is not a feed address; give an http(s) URL or a file path")
+    if note and not ctx.quiet:
+        click.echo(note)
     if report.present:
         click.echo(f"{url} is already in feeds.yaml")
     elif not ctx.quiet:
@@ -616,7 +812,11 @@ def feeds_import(ctx: Context, file: Path) -> None:
 
     report = opml.import_opml(ctx.workspace(), file)
     if not ctx.quiet:
-        click.echo(f"Added {len(report.added)} feeds; {len(report.present)} were already listed.")
+        present = len(report.present)
+        click.echo(
+            f"Added {render.plural(len(report.added), 'feed')}; "
+            f"{present} {'was' if present == 1 else 'were'} already listed."
+        )
     for url in report.skipped:
         click.echo(f"Skipped {url!r}: not an http(s) feed address", err=True)
     for refused in report.refused:
@@ -650,7 +850,9 @@ def feeds_export(ctx: Context) -> None:
 def coverage(ctx: Context, weeks: int | None) -> None:
     """Each person's interests that no stored article matched lately.
 
-    Those topics need a new feed (or a rewording in contacts.yaml).
+    Those topics need a new feed, unless the articles hold their words: a close spelling
+    of a word that is not in the dictionary (a typo?), or all the words of a phrase in
+    the same articles but apart. Those are listed as interests to reword instead.
 
     \b
     Example:

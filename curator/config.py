@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from curator.errors import ConfigError
@@ -139,6 +140,22 @@ def _init_hint(folder: Path) -> str:
     return "curator init" if here else f"curator init {folder}"
 
 
+class _BadValue(ConstructorError):
+    """A value YAML reads but the calendar refuses (2026-02-30), with its line."""
+
+
+class _Constructor(RoundTripConstructor):
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError as exc:
+            problem = f"{node.value!r} is not a date ({exc})"
+            raise _BadValue(None, None, problem, node.start_mark) from None
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def _yaml_load(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -151,15 +168,19 @@ def _yaml_load(path: Path) -> Any:
     except OSError as exc:  # a folder named feeds.yaml, no permission, ...
         raise ConfigError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
     try:
-        return YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _Constructor
+        return yaml.load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, _BadValue):
+            raise ConfigError(f"{path.name}{where}: {problem}") from None
         raise ConfigError(f"{path.name}{where}: not valid YAML ({problem})") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # ruamel's constructors raise these for values such as the date 2026-02-30, a
-        # mapping used as a key ("? - a:") or absurd nesting: the user's typo, not our bug.
+        # ruamel's constructors raise these for values such as a mapping used as a key
+        # ("? - a:") or absurd nesting: the user's typo, not our bug.
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
 
 
@@ -286,7 +307,7 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
     data = _yaml_load(path)
     if data is None:
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list | type(None)):
         raise ConfigError(f"{FEEDS_FILE}: expected 'feeds:' followed by a list of feeds")
     _top_level(data, "feeds", FEEDS_FILE)
     feeds: list[Feed] = []
@@ -391,10 +412,31 @@ def _date(value: Any, where: str) -> datetime:
             return _date(date.fromisoformat(value.strip()), where)
         except ValueError:
             pass
-    raise ConfigError(f"{where}: expected a date like 2026-11-02")
+    got = f", got {str(value)[:40]!r}" if isinstance(value, str | int | float) else ""
+    raise ConfigError(f"{where}: expected a date like 2026-11-02{got}")
 
 
-CONTACT_FIELDS = {"name", "email", "interests", "avoid", "notes", "cadence", "last_contact"}
+CONTACT_FIELDS = {
+    "name",
+    "email",
+    "interests",
+    "avoid",
+    "notes",
+    "said",
+    "cadence",
+    "last_contact",
+    "group",
+}
+
+# One address: a local part and a domain without spaces, separators (",;"), brackets,
+# quotes, URL delimiters or control characters, so a mailto: link names one recipient.
+_NOT_IN_ADDRESS = r"\s@,;:<>()\[\]\"\\%?&=/\x00-\x1f\x7f"
+_EMAIL = re.compile(rf"[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}.][^{_NOT_IN_ADDRESS}]*")
+
+
+def plain_email(value: str) -> bool:
+    """Is ``value`` exactly one plain email address (name@example.org)?"""
+    return len(value) <= 254 and _EMAIL.fullmatch(value) is not None
 
 
 def parse_contact(item: Any, where: str) -> Contact:
@@ -424,9 +466,18 @@ def parse_contact(item: Any, where: str) -> Contact:
     email = item.get("email") or ""
     if not isinstance(email, str):
         raise ConfigError(f"{where}, field 'email': expected text")
+    if email.strip() and not plain_email(email.strip()):
+        raise ConfigError(
+            f"{where}, field 'email': {email.strip()!r} is not one plain email address "
+            f"(like name@example.org)"
+        )
     notes = item.get("notes") or ""
     if not isinstance(notes, str):
         raise ConfigError(f"{where}, field 'notes': expected text")
+    group = item.get("group") or []  # an address-book group: "Friends", or [Friends, Work]
+    groups = [group] if isinstance(group, str) else group
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ConfigError(f"{where}, field 'group': expected text or a list of text")
     cadence = item.get("cadence")
     cadence_days = None
     if cadence not in (None, ""):
@@ -447,17 +498,23 @@ def parse_contact(item: Any, where: str) -> Contact:
             _interest(v, f"{where}, field 'avoid' item {i}") for i, v in enumerate(avoid, 1)
         ),
         notes=notes.strip(),
+        said=_string_list(item.get("said"), f"{where}, field 'said'"),
         cadence_days=cadence_days,
-        last_contact=_date(last, f"{where}, field 'last_contact'") if last else None,
+        last_contact=(
+            _date(last, f"{where}, field 'last_contact'{_line(item, 'last_contact')}")
+            if last
+            else None
+        ),
+        groups=tuple(g.strip() for g in groups if g.strip()),
     )
 
 
 def load_contacts(workspace: Workspace) -> list[Contact]:
     """Read contacts.yaml; raise ConfigError naming the entry and field on any mistake."""
     data = _yaml_load(workspace.contacts_path)
-    if data is None:
+    if data is None:  # an empty file, like 'contacts:' with nothing under it: nobody yet
         return []
-    if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list):
+    if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list | type(None)):
         raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
     _top_level(data, "contacts", CONTACTS_FILE)
     contacts: list[Contact] = []

@@ -12,12 +12,15 @@ the same file twice adds nobody twice.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import logging
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,10 +28,11 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact
-from curator.errors import ConfigError, CuratorError
+from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact, plain_email
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Contact
+from curator.textutil import clean_text, one_line
 
 log = logging.getLogger("curator")
 
@@ -227,6 +231,7 @@ class Person:
     email: str = ""
     interests: list[str] = field(default_factory=list)
     notes: str = ""
+    groups: list[str] = field(default_factory=list)  # address-book groups, not interests
 
 
 @dataclass
@@ -238,8 +243,10 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # entries without a usable name
+    bad_emails: list[tuple[str, str]] = field(default_factory=list)  # (name, address) left out
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
+    groups: dict[str, int] = field(default_factory=dict)  # group skipped -> people in it
 
     @property
     def unchanged(self) -> int:
@@ -255,19 +262,73 @@ def read_people(path: Path) -> tuple[str, list[Person]]:
     text = _decode(raw)
     stripped = text.lstrip()
     if path.suffix.lower() in (".vcf", ".vcard") or stripped.upper().startswith("BEGIN:VCARD"):
-        return "vCard", parse_vcards(text)
+        return "vCard", _cleaned(parse_vcards(text))
     lines = text.splitlines()
     header_at = next(
         (n for n, line in enumerate(lines[:30]) if line.startswith("First Name,Last Name,")), None
     )
     if (header_at is not None and "URL" in lines[header_at]) or "Connected On" in text[:4000]:
-        return "LinkedIn", parse_linkedin(text)
+        return "LinkedIn", _cleaned(parse_linkedin(text))
     first = lines[0] if lines else ""
     if "E-mail 1 - Value" in first or "Given Name" in first or "First Name" in first:
-        return "Google Contacts", parse_google(text)
-    raise CuratorError(
+        return "Google Contacts", _cleaned(parse_google(text))
+    raise UsageError(
         f"{path.name}: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV"
     )
+
+
+# Groups that address books make for everyone (Google, Apple, Outlook, Android exports),
+# compared casefolded with only letters and digits kept. They say how the user files a
+# person, not what the person cares about: as interests they match any article saying
+# "friend" or "work".
+_ADDRESS_BOOK_GROUPS = frozenset(
+    re.sub(r"[\W_]+", "", g.casefold())
+    for g in (
+        *("Friends", "Family", "Work", "Coworkers", "Colleagues", "Starred", "VIP"),
+        *("Starred in Android", "Favorites", "Favourites", "Business", "Personal", "Home"),
+        *("Classmates", "Acquaintances", "Neighbors", "Neighbours", "Clients", "Customers"),
+        *("Emergency", "ICE", "Holiday Cards", "Hot Contacts", "Key Customer", "Suppliers"),
+        *("Phone Calls", "Waiting", "Status", "Goals/Objectives", "Time & Expenses"),
+        *("Miscellaneous", "Blue Category", "Green Category", "Orange Category"),
+        *("Purple Category", "Red Category", "Yellow Category"),
+    )
+)
+# Groups holding everyone, or everyone imported one day: not even worth keeping as a group.
+_EVERYONE = frozenset({"mycontacts", "allcontacts", "othercontacts", "contacts", "other"})
+
+
+def _group(label: str) -> tuple[bool, bool]:
+    """(is an address-book group, is worth keeping as the person's group)."""
+    key = re.sub(r"[\W_]+", "", label.casefold())
+    if key in _EVERYONE or key.startswith("importedon"):
+        return True, False
+    return key in _ADDRESS_BOOK_GROUPS, True
+
+
+def _cleaned(people: list[Person]) -> list[Person]:
+    """The people as contacts.yaml gets them: no control characters (a terminal escape in
+    a name is an attack), address-book groups apart from the interests."""
+    out = []
+    for person in people:
+        name = one_line(person.name)
+        if not name:
+            continue
+        interests: dict[str, str] = {}  # by casefolded topic: the first spelling wins
+        groups: dict[str, str] = {}
+        for group in filter(None, map(one_line, person.groups)):
+            groups.setdefault(group.casefold(), group)
+        for topic in map(one_line, person.interests):
+            if topic:
+                (groups if _group(topic)[0] else interests).setdefault(topic.casefold(), topic)
+        email = one_line(person.email)
+        notes = clean_text(person.notes)
+        out.append(Person(name, email, list(interests.values()), notes, list(groups.values())))
+    return out
+
+
+def kept_groups(groups: list[str]) -> list[str]:
+    """The groups worth writing as the person's ``group``: not "myContacts" and the like."""
+    return [g for g in groups if _group(g)[1]]
 
 
 def _decode(raw: bytes) -> str:
@@ -313,17 +374,34 @@ def _quoted_printable(value: str, charset: str) -> str:
         return value
 
 
+def _unfold(text: str) -> str:
+    """vCard lines as logical lines, in one pass over the text.
+
+    A line starting with a space or tab continues the previous one; in vCard 2.1 a
+    quoted-printable value ending in "=" continues on the next line too.
+    """
+    lines: list[str] = []
+    parts: list[str] = []  # the logical line being joined, in pieces: no copy per join
+    soft = False  # does the logical line being joined take soft line breaks?
+    raws = re.sub(r"\r?\n[ \t]", "", text).split("\n")
+    for n, raw in enumerate(raws, 1):
+        if not parts:
+            soft = "QUOTED-PRINTABLE" in raw.partition(":")[0].upper()
+        line = raw.removesuffix("\r")
+        if soft and line.endswith("=") and n < len(raws):
+            parts.append(line[:-1])
+            continue
+        parts.append(raw)
+        lines.append("".join(parts))
+        parts = []
+    return "\n".join(lines)
+
+
 def parse_vcards(text: str) -> list[Person]:
     """People from vCard 2.1/3.0/4.0 text: FN (or N), EMAIL, CATEGORIES, NOTE."""
-    # Unfold: a line starting with a space or tab continues the previous one; in vCard
-    # 2.1 a quoted-printable value ending in "=" continues on the next line too.
-    unfolded = re.sub(r"\r?\n[ \t]", "", text)
-    unfolded = re.sub(r"(ENCODING=QUOTED-PRINTABLE[^\n]*?)=\r?\n", r"\1", unfolded, flags=re.I)
-    while re.search(r"(?im)^[^:\n]*QUOTED-PRINTABLE[^\n]*=\r?\n", unfolded):
-        unfolded = re.sub(r"(?im)^([^:\n]*QUOTED-PRINTABLE[^\n]*)=\r?\n", r"\1", unfolded)
     people: list[Person] = []
     card: dict[str, list[tuple[dict[str, str], str]]] | None = None
-    for line in unfolded.splitlines():
+    for line in _unfold(text).splitlines():
         if not line.strip():
             continue
         head, sep, value = line.partition(":")
@@ -370,12 +448,11 @@ def _vcard_person(card: dict[str, list[tuple[dict[str, str], str]]]) -> Person |
     ]
     email = _vcard_unescape((preferred or [v for _, v in emails] or [""])[0]).strip()
     email = email.removeprefix("mailto:")
-    interests: list[str] = []
-    for _, value in card.get("CATEGORIES", []):
-        for part in _split_unescaped(value, ","):
-            topic = " ".join(_vcard_unescape(part).split())
-            if topic and topic.casefold() not in {i.casefold() for i in interests}:
-                interests.append(topic)
+    interests = [  # duplicates and address-book groups are sorted out by _cleaned
+        _vcard_unescape(part)
+        for _, value in card.get("CATEGORIES", [])
+        for part in _split_unescaped(value, ",")
+    ]
     return Person(name, email, interests, first("NOTE"))
 
 
@@ -384,7 +461,7 @@ def parse_linkedin(text: str) -> list[Person]:
     lines = text.splitlines(keepends=True)
     start = next((n for n, line in enumerate(lines) if line.startswith("First Name,")), None)
     if start is None:
-        raise CuratorError("Connections.csv: no 'First Name,Last Name,...' header found")
+        raise UsageError("Connections.csv: no 'First Name,Last Name,...' header found")
     people = []
     for row in csv.DictReader(io.StringIO("".join(lines[start:]))):
         name = " ".join(f"{row.get('First Name') or ''} {row.get('Last Name') or ''}".split())
@@ -415,7 +492,14 @@ def parse_google(text: str) -> list[Person]:
             if value:
                 email = value.split(" ::: ")[0].strip()
                 break
-        people.append(Person(name, email, [], (row.get("Notes") or "").strip()))
+        # Labels are what a vCard export calls CATEGORIES: "* myContacts ::: Book club",
+        # where "* " (or "System Group: " in older exports) marks Google's own groups.
+        labels = (row.get("Labels") or row.get("Group Membership") or "").split(":::")
+        own = re.compile(r"\s*(\*|system group:)\s*", re.IGNORECASE)
+        groups = [own.sub("", label, count=1) for label in labels if own.match(label)]
+        topics = [label for label in labels if not own.match(label)]
+        notes = (row.get("Notes") or "").strip()
+        people.append(Person(name, email, topics, notes, groups))
     return people
 
 
@@ -437,6 +521,12 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
                 by_name[_entry_key(item)] = item
     list_tail = _detach_tail(entries)
     for person in people:
+        for group in person.groups:
+            report.groups[group] = report.groups.get(group, 0) + 1
+        if person.email and not plain_email(person.email):
+            # a@x.org,eve@evil.example would be two recipients of every share link
+            report.bad_emails.append((person.name, person.email))
+            person = replace(person, email="")
         key = " ".join(person.name.casefold().split())
         email = person.email.casefold()
         item = (by_email.get(email) if email else None) or by_name.get(key)
@@ -450,6 +540,8 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
             item["interests"] = interests
             if person.notes:
                 item["notes"] = person.notes
+            if kept_groups(person.groups):
+                item["group"] = _group_value(kept_groups(person.groups))
             entries.append(item)
             report.added.append(person.name)
             report.without_interests += not person.interests
@@ -495,7 +587,19 @@ def _merge(item: Any, person: Person) -> bool:
     if person.notes and not item.get("notes"):
         item["notes"] = person.notes
         changed = True
+    if kept_groups(person.groups) and not item.get("group"):
+        item["group"] = _group_value(kept_groups(person.groups))
+        changed = True
     return changed
+
+
+def _group_value(groups: list[str]) -> Any:
+    """One group as a plain value, several as a [flow, list]."""
+    if len(groups) == 1:
+        return _flow_safe(groups[0])
+    seq = CommentedSeq(_flow_safe(g) for g in groups)
+    seq.fa.set_flow_style()
+    return seq
 
 
 def depth_warning(total: int) -> str | None:
@@ -514,11 +618,11 @@ def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -
     last = last or {}
     out = []
     for c in contacts:
-        bits = [c.name]
+        bits = [one_line(c.name)]  # hand-written contacts.yaml may hold escapes too
         if c.email:
-            bits.append(f"<{c.email}>")
+            bits.append(f"<{one_line(c.email)}>")
         line = " ".join(bits)
-        topics = ", ".join(i.topic for i in c.interests) or "(no interests yet)"
+        topics = ", ".join(one_line(i.topic) for i in c.interests) or "(no interests yet)"
         extra = []
         if c.cadence_days:
             extra.append(f"every {c.cadence_days}d")
@@ -543,15 +647,57 @@ class ForgetReport:
     in_articles: int = 0  # stored articles whose own text names them (public, not about them)
 
 
-def _needles(contact: Contact) -> list[bytes]:
-    words = [contact.name, contact.key, contact.email]
-    return [w.casefold().encode("utf-8") for w in words if w and len(w) >= 3]
+def _fold(text: str) -> str:
+    """Text as a reader compares it: compatibility-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+_JSON_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}")
+
+
+def _json_unescape(text: str) -> str:
+    """\\u00e9 (and surrogate pairs) as the characters they stand for; the rest unchanged."""
+    decoded = _JSON_ESCAPE.sub(lambda m: chr(int(m[0][2:], 16)), text)
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _needles(contact: Contact) -> list[str]:
+    words = [contact.name, contact.key, contact.email]  # the key: spaces as one
+    return list(dict.fromkeys(_fold(w) for w in words if w and len(w) >= 3))
 
 
 def mentions(data: bytes, contact: Contact) -> bool:
-    """Do these bytes hold the contact's full name or email, in any letter case?"""
-    lowered = data.lower()
-    return any(n in lowered for n in _needles(contact))
+    """Do these bytes hold the contact's full name or email, however written?
+
+    Compared as decoded text, case-folded (so "WEISS" finds "Weiß"), in every form a
+    digest writes it: raw UTF-8, HTML character references, JSON \\u escapes and
+    percent-encoding (mailto: links).
+    """
+    needles = _needles(contact)
+    text = data.decode("utf-8", "replace")
+    forms = [text]
+    decoded = text
+    if "&" in decoded:
+        decoded = html.unescape(decoded)
+    if "\\u" in decoded:
+        decoded = _json_unescape(decoded)
+    if "%" in decoded:
+        decoded = unquote(decoded, errors="replace")
+    if decoded != text:
+        forms.append(decoded)
+    return any(n in _fold(form) for form in forms for n in needles)
+
+
+def file_mentions(path: Path, contact: Contact) -> bool:
+    """mentions() over a file read in overlapping blocks: a large database is never whole."""
+    block, overlap = 1 << 22, 1 << 12  # the overlap outlasts any escaped name or address
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(block):
+            if mentions(tail + chunk, contact):
+                return True
+            tail = chunk[-overlap:]
+    return False
 
 
 def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
@@ -560,6 +706,9 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
 
     report = ForgetReport(contact)
     remove_contact(workspace, contact)
+    from curator import coverage
+
+    coverage.keep_only(workspace.state_dir / coverage.CACHE_FILE, _contacts_after(workspace))
     if workspace.db_path.exists():
         with Store(workspace.db_path) as store:
             _scrub_notes(store, contact)
@@ -572,18 +721,19 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
             )
     report.digests_rewritten = rerender_without(workspace, contact)
     for folder in (workspace.state_dir, workspace.output_dir):
-        if folder.is_dir():
+        if folder.is_dir() and not folder.is_symlink():
             report.leftovers += [
                 p
                 for p in sorted(folder.rglob("*"))
-                if p.is_file() and mentions(p.read_bytes(), contact)
+                if p.is_file() and not p.is_symlink() and file_mentions(p, contact)
             ]
     return report
 
 
 def _scrub_notes(store: Any, contact: Contact) -> None:
     """Other people's history notes may name them ("sent to Zoe too"): blank those words."""
-    needles = [w for w in (contact.name, contact.email) if w]
+    # the case-folded name too: "WEISS" is how "Weiß" is often typed
+    needles = [w for w in (contact.name, contact.email, contact.name.casefold()) if w]
     with store.transaction() as db:
         for row in list(
             db.execute("SELECT id, note, title FROM history WHERE contact <> ?", (contact.key,))
@@ -615,7 +765,9 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     rewritten = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json")):
         folder = data_file.parent
-        if not any(mentions(p.read_bytes(), contact) for p in folder.iterdir() if p.is_file()):
+        if folder.is_symlink():
+            continue  # not a folder curator made: it is never written through
+        if not any(file_mentions(p, contact) for p in folder.iterdir() if p.is_file()):
             continue
         import json
 
@@ -671,7 +823,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
             if store:
                 store.close()
         digest = Digest(
-            week=data.get("week") or folder.name,
+            week=folder.name,  # never digest.json's own word: it may point elsewhere
             generated_at=generated,
             people=people,
             failures=[

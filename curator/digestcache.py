@@ -9,21 +9,23 @@ suggestions are reused as they were; when any did, that person is matched afresh
 draft notes are not cached: templates are applied to every run's suggestions.
 
 The rows live in the workspace database (table ``decision_cache``), are deleted with the
-person by ``curator forget`` and are only ever read back by this module.
+person by ``curator forget`` and are only ever read back by this module. They are JSON:
+a workspace may come from someone else, and a pickle runs code when it is loaded, so a
+row in any other form (an older curator's pickle) is never decoded, only replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from curator import __version__
-from curator.models import Contact, Suggestion
-from curator.store import IN_WINDOW, Store, iso
+from curator.models import Article, Contact, Reason, Suggestion
+from curator.store import IN_WINDOW, Store, iso, parse_iso
 
 
 @cache
@@ -74,11 +76,11 @@ class DecisionCache:
         row = self.store.db.execute(
             "SELECT key, suggestions FROM decision_cache WHERE contact = ?", (contact.key,)
         ).fetchone()
-        if row is None or row[0] != key:
-            return None
+        if row is None or row[0] != key or not isinstance(row[1], str):
+            return None  # not ours, or an older curator's pickle: match afresh
         try:
-            return list(pickle.loads(row[1]))
-        except Exception:  # written by another version: match afresh
+            return [_suggestion(contact, item) for item in json.loads(row[1])]
+        except (ValueError, TypeError, KeyError, IndexError):  # damaged: match afresh
             return None
 
     def put(self, contact: Contact, key: str, suggestions: list[Suggestion]) -> None:
@@ -86,7 +88,7 @@ class DecisionCache:
             "INSERT INTO decision_cache (contact, key, suggestions) VALUES (?, ?, ?) "
             "ON CONFLICT(contact) DO UPDATE SET key = excluded.key, "
             "suggestions = excluded.suggestions",
-            (contact.key, key, pickle.dumps(suggestions, protocol=pickle.HIGHEST_PROTOCOL)),
+            (contact.key, key, json.dumps([_suggestion_data(s) for s in suggestions])),
         )
 
     def keep_only(self, contacts: Iterable[Contact]) -> None:
@@ -94,3 +96,43 @@ class DecisionCache:
         keys = sorted({c.key for c in contacts})
         marks = ",".join("?" * len(keys))
         self.store.db.execute(f"DELETE FROM decision_cache WHERE contact NOT IN ({marks})", keys)
+
+
+def _suggestion_data(s: Suggestion) -> list:
+    """One suggestion as JSON (the contact is the cache row's own, so it is left out)."""
+    a = s.article
+    article = [a.id, a.url, a.title, a.text, a.feed, a.author]
+    article += [_when(a.published), _when(a.fetched_at), a.source]
+    reasons = [
+        [r.interest, r.matched, r.where, r.count, r.snippet, r.marks, r.score] for r in s.reasons
+    ]
+    return [article, s.score, reasons, s.draft]
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None  # to the microsecond: read back equal
+
+
+def _suggestion(contact: Contact, data: list) -> Suggestion:
+    """The suggestion ``_suggestion_data`` wrote, for ``contact``."""
+    article, score, reasons, draft = data
+    id_, url, title, text, feed, author, published, fetched_at, source = article
+    published, fetched_at = parse_iso(published), parse_iso(fetched_at)
+    return Suggestion(
+        contact,
+        Article(id_, url, title, text, feed, author, published, fetched_at, source),
+        score,
+        tuple(
+            Reason(
+                interest,
+                tuple(map(tuple, matched)),
+                where,
+                n,
+                snippet,
+                tuple(map(tuple, marks)),
+                rs,
+            )
+            for interest, matched, where, n, snippet, marks, rs in reasons
+        ),
+        draft,
+    )

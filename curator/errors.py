@@ -15,7 +15,13 @@ class ConfigError(CuratorError):
     exit_code = 2
 
 
-class NameError_(CuratorError):
+class UsageError(CuratorError):
+    """An argument that names nothing or cannot be read: a person, a day, an address."""
+
+    exit_code = 2
+
+
+class NameError_(UsageError):
     """A contact name that matches nobody, or more than one person."""
 
 

@@ -3,18 +3,23 @@
 A history row keeps the URL and title even when the article is not (or no longer) in the
 database, so a link shared from elsewhere is still never suggested again: the matcher
 compares every candidate with these rows by canonical URL and by title (same story).
+
+Recording is idempotent: the same article shared with (or dismissed for) the same person
+twice on one day is one record. `undo` takes back the record made last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from curator.config import Workspace, load_contacts
-from curator.errors import CuratorError
+from curator.errors import CuratorError, UsageError
 from curator.models import Contact
 from curator.names import resolve_contact
 from curator.store import Store, now, parse_iso
+from curator.textutil import one_line
 from curator.urls import canonical_url, safe_link
 
 ACTIONS = ("shared", "dismissed")
@@ -41,6 +46,15 @@ class Recorded:
     url: str
     title: str
     known: bool  # the article is in the database
+    already: bool = False  # the same record existed; nothing was added
+
+
+@dataclass(frozen=True)
+class Undone:
+    """The record `undo` took back, and the name of the person it was about."""
+
+    name: str
+    item: HistoryItem
 
 
 def parse_day(text: str, today: date | None = None) -> datetime:
@@ -57,11 +71,11 @@ def parse_day(text: str, today: date | None = None) -> datetime:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise CuratorError(
+            raise UsageError(
                 f"{text!r} is not a date; use e.g. 2026-11-02, today, yesterday or '3 days ago'"
             ) from None
     if day > today:
-        raise CuratorError(f"{text!r} is in the future; give the day it happened")
+        raise UsageError(f"{text!r} is in the future; give the day it happened")
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -81,12 +95,18 @@ def record(
     contact = resolve_contact(load_contacts(workspace), name)
     url = url.strip()
     if not safe_link(url):
-        raise CuratorError(f"{url!r} is not a web address; give the article's http(s) URL")
+        raise UsageError(f"{url!r} is not a web address; give the article's http(s) URL")
     when = on or now()
     with Store(workspace.db_path) as store:
         article = store.article_by_url(canonical_url(url)) or store.article_by_url(url)
         stored_title = title or (article.title if article else "")
         with store.transaction():
+            for row in store.history_of_day(contact.key, action, when):
+                same_article = article is not None and row["article_id"] == article.id
+                if same_article or canonical_url(row["url"]) == canonical_url(url):
+                    on = parse_iso(row["on_date"]) or when
+                    title = row["title"]
+                    return Recorded(contact, action, on, url, title, article is not None, True)
             store.add_history(
                 contact.key,
                 article.url if article else url,
@@ -99,6 +119,21 @@ def record(
     return Recorded(contact, action, when, url, stored_title, article is not None)
 
 
+def undo(workspace: Workspace) -> Undone | None:
+    """Take back the share or dismissal recorded last; None when there is none."""
+    if not workspace.db_path.exists():
+        return None
+    try:
+        names = {c.key: c.name for c in load_contacts(workspace)}
+    except CuratorError:  # a broken contacts.yaml must not stop a correction
+        names = {}
+    with Store(workspace.db_path) as store:
+        row = store.take_back_history()
+    if row is None:
+        return None
+    return Undone(names.get(row["contact"], row["contact"]), _item(row))
+
+
 def history(workspace: Workspace, name: str) -> tuple[Contact, list[HistoryItem]]:
     """Everything shared with or dismissed for one contact, newest first."""
     contact = resolve_contact(load_contacts(workspace), name)
@@ -106,37 +141,38 @@ def history(workspace: Workspace, name: str) -> tuple[Contact, list[HistoryItem]
         return contact, []
     with Store(workspace.db_path) as store:
         rows = store.history(contact.key)
-    items = [
-        HistoryItem(
-            action=row["action"],
-            on=parse_iso(row["on_date"]) or now(),
-            url=row["url"],
-            title=row["title"],
-            note=row["note"],
-        )
-        for row in rows
-    ]
-    return contact, items
+    return contact, [_item(row) for row in rows]
+
+
+def _item(row: Mapping[str, str]) -> HistoryItem:
+    return HistoryItem(
+        action=row["action"],
+        on=parse_iso(row["on_date"]) or now(),
+        url=row["url"],
+        title=row["title"],
+        note=row["note"],
+    )
 
 
 def format_history(contact: Contact, items: list[HistoryItem], today: date | None = None) -> str:
     """The lines `curator history NAME` prints."""
+    name = one_line(contact.name)  # names and notes are the user's, titles a feed's: no escapes
     if not items:
-        return f"Nothing shared with or dismissed for {contact.name} yet.\n"
+        return f"Nothing shared with or dismissed for {name} yet.\n"
     today = today or now().date()
     lines = []
     shared = [i for i in items if i.action == "shared"]
     if shared:
         days = (today - shared[0].on.date()).days
         ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-        lines.append(f"{contact.name}: {len(shared)} shared, most recently {ago}")
+        lines.append(f"{name}: {len(shared)} shared, most recently {ago}")
     else:
-        lines.append(f"{contact.name}: nothing shared yet")
+        lines.append(f"{name}: nothing shared yet")
     for item in items:
-        label = item.title or item.url
+        label = one_line(item.title or item.url)
         lines.append(f"{item.on:%Y-%m-%d}  {item.action:<9}  {label}")
         if item.title:
-            lines.append(f"{'':12}{'':11}{item.url}")
+            lines.append(f"{'':12}{'':11}{one_line(item.url)}")
         if item.note:
-            lines.append(f"{'':12}{'':11}note: {item.note}")
+            lines.append(f"{'':12}{'':11}note: {one_line(item.note)}")
     return "\n".join(lines) + "\n"

@@ -8,14 +8,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from curator.errors import LockedError
+from curator.errors import ConfigError, LockedError
+from curator.files import PRIVATE_FILE, private_dir
 
 
 @contextmanager
 def workspace_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` or raise LockedError at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    private_dir(path.parent)
+    try:
+        # O_NOFOLLOW: a link planted in place of the lock must not truncate its target
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE)
+    except OSError as exc:
+        if path.is_symlink():
+            raise ConfigError(
+                f"{path} is a symbolic link; curator does not follow it (remove it)"
+            ) from None
+        raise ConfigError(f"cannot open the lock {path}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -42,9 +42,11 @@ class Contact:
     interests: tuple[Interest, ...]
     email: str = ""
     avoid: tuple[Interest, ...] = ()
-    notes: str = ""
+    notes: str = ""  # private: shown to the user beside the person, never in a draft
     cadence_days: int | None = None
     last_contact: datetime | None = None
+    said: tuple[str, ...] = ()  # their own words, which a draft may quote back to them
+    groups: tuple[str, ...] = ()  # how their address book files them: not interests
 
     @property
     def key(self) -> str:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
 from curator.contacts_io import _attach_tail, _detach_tail, _yaml
-from curator.errors import ConfigError, CuratorError
+from curator.errors import ConfigError, CuratorError, UsageError
 from curator.files import atomic_write
 from curator.models import Feed
 from curator.store import now
@@ -40,16 +41,16 @@ def parse_opml(data: bytes, source: str = "OPML") -> list[Feed]:
     """The feeds of an OPML 1.0/2.0 document, folders flattened into tags."""
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise CuratorError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
+        raise UsageError(f"{source}: OPML with a DOCTYPE or entities is not accepted")
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise CuratorError(f"{source}: not valid XML ({exc})") from None
+        raise UsageError(f"{source}: not valid XML ({exc})") from None
     if root.tag.lower() != "opml":
-        raise CuratorError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
+        raise UsageError(f"{source}: not an OPML file (the root element is <{root.tag}>)")
     body = next((c for c in root if c.tag.lower() == "body"), None)
     if body is None:
-        raise CuratorError(f"{source}: OPML without a <body>")
+        raise UsageError(f"{source}: OPML without a <body>")
     feeds: list[Feed] = []
 
     def walk(node: ET.Element, folders: tuple[str, ...]) -> None:
@@ -209,6 +210,79 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
         atomic_write(workspace.feeds_path, out.getvalue())
         load_feeds(workspace)  # the file must still be one curator reads
     return report
+
+
+# A web address typed without its scheme: a host name with a dot (or localhost), maybe a
+# port, then a path or nothing ("www.example.org/rss", "example.org:8080/feed").
+
+
+def _web_host(host_and_port: str) -> bool:
+    """Whether text before the first / ? # reads as a host name with an optional port.
+
+    Checked label by label rather than with a pattern: what a user types is untrusted
+    text, and a repeated group of labels is the shape that backtracks.
+    """
+    host, _, port = host_and_port.partition(":")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return False
+    if host.lower() == "localhost":
+        return True
+    *labels, tld = host.split(".")
+    return (
+        bool(labels)
+        and 2 <= len(tld) <= 63
+        and tld.isascii()
+        and tld.isalpha()
+        and all(
+            0 < len(label) <= 63
+            and label.isascii()
+            and label.replace("-", "").isalnum()
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in labels
+        )
+    )
+
+
+# Names that end like a feed file, not like a web address ("feed.xml", "news.rss").
+_FILE_ENDINGS = ("xml", "rss", "atom", "rdf", "json", "opml", "txt", "html", "htm", "yaml", "yml")
+
+
+def feed_address(url: str, workspace: Workspace) -> tuple[str, str]:
+    """The address ``curator feeds add`` stores for what was typed, and a note saying how
+    it was read ("" when as typed).
+
+    An http(s) URL is kept. A web address without its scheme gets https://, so it is not
+    taken for a file that does not exist. A path (relative to the workspace) or file://
+    URL must name an existing file. Anything else raises UsageError.
+    """
+    url = url.strip()
+    lowered = url.lower()
+    if lowered.startswith(("http://", "https://")):
+        return url, ""
+    try:
+        resolved = resolve_feed_url(url, workspace.root)
+    except ConfigError:
+        resolved = ""
+    path = Path(unquote(urlsplit(resolved).path)) if resolved.startswith("file://") else None
+    if path is not None and path.is_file():
+        return url, ""
+    host = url.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if (
+        not lowered.startswith("file:")
+        and _web_host(host)
+        and ("/" in url or host.rsplit(".", 1)[-1].lower() not in _FILE_ENDINGS)
+    ):
+        web = f"https://{url}"
+        return web, f"{url} has no scheme; taken as {web} (write http:// if the site has no https)"
+    if path is None:
+        raise UsageError(
+            f"{url!r} is not a feed address; give an http(s) URL or the path of a feed file"
+        )
+    raise UsageError(
+        f"no feed file at {path} (a path is read from the workspace folder; "
+        f"a web address starts with https://)"
+    )
 
 
 def _inside(url: str, workspace: Workspace) -> bool:

@@ -12,12 +12,14 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -27,7 +29,7 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
-from curator.errors import CuratorError, FetchError
+from curator.errors import CuratorError, FetchError, UsageError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import ParsedFeed, parse_feed
 from curator.fetch import Fetcher, HTTPStatusError, Limits, Response
@@ -151,6 +153,24 @@ def _stop_forkserver() -> None:
             log.debug("could not stop the forkserver: %r", exc)
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold back Ctrl-C in this thread for the block; it arrives when the block ends.
+
+    Processes started meanwhile (the forkserver, and the workers it forks) inherit the
+    mask, so a Ctrl-C sent to the whole process group interrupts only the run, which
+    stops them, instead of printing a traceback from each of them."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # not on Windows
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
+
+
 class _RestartingPool(Executor):
     """A process pool that starts afresh when a worker dies (a crash in a C parser, the
     OOM killer): the pages in flight fail with a note, the rest of the run goes on."""
@@ -160,16 +180,55 @@ class _RestartingPool(Executor):
         self._pool = make()
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            log.warning("an extraction worker died; starting new ones")
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._make()
-            return self._pool.submit(fn, *args, **kwargs)
+        with _sigint_blocked():  # the pool starts its processes in submit
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                log.warning("an extraction worker died; starting new ones")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._make()
+                return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def terminate(self) -> None:
+        """End the workers now, pages and all, and release the pool. The workers are the
+        only processes a run starts through multiprocessing, so they are its children."""
+        for process in multiprocessing.active_children():
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Extraction:
+    """Starts the extraction pool of one fetch. A fetch that stops on an error or a Ctrl-C
+    ends the workers at once instead of letting them finish the pages they hold."""
+
+    def __init__(self) -> None:
+        self.pool: Executor | None = None
+
+    def start(self, workers: int) -> Executor:
+        self.pool = extraction_pool(workers)
+        return self.pool
+
+    def __enter__(self) -> _Extraction:
+        return self
+
+    def __exit__(self, exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        if exc_type is not None and isinstance(self.pool, _RestartingPool):
+            self.pool.terminate()
+        return False
+
+
+class _FetchThreads(ThreadPoolExecutor):
+    """The fetch threads. A run that stops on an error or a Ctrl-C does not wait for
+    their downloads: the entries are queued in the store and the next run fetches them."""
+
+    def __exit__(self, exc_type, exc, tb):  # type: ignore[no-untyped-def]
+        if exc_type is None:
+            return super().__exit__(exc_type, exc, tb)
+        self.shutdown(wait=False, cancel_futures=True)
+        return False
 
 
 def _extract_timed(*args: object) -> tuple[ExtractedPage, float]:
@@ -301,9 +360,10 @@ def fetch(
     workers = settings.extract_workers or os.cpu_count() or 1
     with (
         fetcher_for(workspace) as fetcher,
-        ThreadPoolExecutor(
+        _FetchThreads(
             max_workers=settings.concurrency, thread_name_prefix="curator-fetch"
         ) as threads,
+        _Extraction() as extraction,
     ):
         extractor: Executor | None = None
         pending = _Pending()
@@ -345,8 +405,10 @@ def fetch(
             store.record_failure(run_id, kind, url, error, feed)
             log.warning("%s %s: %s", kind, url if kind == "page" else feed or url, error)
 
+        listed: dict[int, Feed] = {}
         for feed in feeds:
             state = store.feed_state(feed.url, feed.name)
+            listed.setdefault(state.id, feed)
             if state.retired:
                 report.feeds_skipped += 1
                 fail(
@@ -372,6 +434,21 @@ def fetch(
             feeds_waiting.add((feed, state))
         total_feeds = len(feeds_waiting)
         done_feeds = 0
+        # First the entries an interrupted run left queued: their feeds may answer 304
+        # now. Those of feeds no longer listed, or now older than the window, are dropped.
+        dropped = []
+        for feed_id, key, entry in store.pending_entries():
+            if feed_id not in listed or (entry.published or cutoff) < cutoff:
+                dropped.append(key)
+                continue
+            job = _PageJob(listed[feed_id], feed_id, entry, key)
+            total_pages += 1
+            if job.feed.full_text or not _fetchable(job.entry.url):
+                _store_entry(store, job, None, "", report)
+                done_pages += 1
+            else:
+                to_fetch.add(job)
+        store.drop_stored_entries(dropped)
 
         def hand_out() -> None:
             """Give free fetch threads work: pages first, so extraction starts with the
@@ -383,7 +460,7 @@ def fetch(
                 if extractor is None:  # starts while the first pages download
                     pool_started = time.perf_counter()
                     more = total_pages > 4 or done_feeds < total_feeds
-                    extractor = extraction_pool(workers if more else 1)
+                    extractor = extraction.start(workers if more else 1)
                 in_flight += 1
                 fetching += 1
                 pending[
@@ -492,6 +569,7 @@ def fetch(
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
+        store.drop_stored_entries()
     if progress:
         progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
@@ -638,12 +716,6 @@ def _handle_feed(
     assert parsed is not None  # a response other than 304 is parsed, or has its error
     for warning in parsed.warnings:
         log.info("feed %s: %s", feed.label, warning)
-    store.feed_ok(
-        state.id,
-        str(response.status),
-        response.headers.get("etag"),
-        response.headers.get("last-modified"),
-    )
     report.feeds_ok += 1
     report.entries_seen += len(parsed.entries)
     fresh = [e for e in parsed.entries if e.published is None or e.published >= cutoff]
@@ -651,9 +723,20 @@ def _handle_feed(
     for entry in fresh:
         keyed.setdefault(canonical_url(entry.url), entry)
     known = store.known_urls(keyed)
-    return [
-        _PageJob(feed, state.id, entry, key) for key, entry in keyed.items() if key not in known
-    ]
+    # The validators are committed with the entries still to store: after an interrupted
+    # run the feed answers 304, and the next run finds those entries in the queue.
+    with store.transaction():
+        store.feed_ok(
+            state.id,
+            str(response.status),
+            response.headers.get("etag"),
+            response.headers.get("last-modified"),
+        )
+        new = store.queue_entries(
+            state.id, ((key, entry) for key, entry in keyed.items() if key not in known)
+        )
+    # an entry queued already (by another feed, or left by an interrupted run) is under way
+    return [_PageJob(feed, state.id, keyed[key], key) for key in new]
 
 
 def _reason(exc: BaseException) -> str:
@@ -733,7 +816,7 @@ class Digest:
     failures: list[FeedFailure] = field(default_factory=list)
     articles_considered: int = 0
     feeds: int = 0
-    fetched: bool = True  # False for `run --no-fetch`: no feed was read, none failed
+    fetched: bool = True  # False when no run read the feeds this week (`run --no-fetch`)
     # each contact's interests that nothing matched in the last coverage_weeks (Gap list)
     coverage_gaps: list = field(default_factory=list)
     coverage_weeks: int = 4
@@ -855,6 +938,7 @@ def build_digest(
     )
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
+    seen = store.first_seen((c.key for c in contacts), when)
     people: list[Person] = []
     rows = []
     for contact in contacts:
@@ -871,9 +955,8 @@ def build_digest(
                 Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
             ]
         last = lasts[contact.key]
-        overdue = bool(contact.cadence_days) and (
-            last is None or (when - last).days >= (contact.cadence_days or 0)
-        )
+        since = last or seen.get(contact.key) or when  # a cadence runs from the first sight
+        overdue = bool(contact.cadence_days) and (when - since).days >= (contact.cadence_days or 0)
         people.append(Person(contact, suggestions, last, overdue, as_of=when))
         rows += [
             (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
@@ -910,7 +993,7 @@ def _coverage_gaps(
     matcher: Matcher | None,
 ) -> list:
     """Interests nothing matched lately; the matcher's index covers the newest articles."""
-    from curator.coverage import recent_gaps
+    from curator.coverage import CACHE_FILE, recent_gaps
 
     span = timedelta(weeks=max(1, workspace.settings.coverage_weeks))
     return recent_gaps(
@@ -918,8 +1001,19 @@ def _coverage_gaps(
         contacts,
         when - span,
         index=matcher.index if matcher else None,
-        cache_path=workspace.state_dir / "coverage-cache.json",
+        cache_path=workspace.state_dir / CACHE_FILE,
     )
+
+
+def week_health(store: Store, when: datetime) -> list[FeedFailure] | None:
+    """The failures of the last run of ``when``'s ISO week that read the feeds, or None if
+    none did: a digest made again from stored articles keeps its week's feed health."""
+    monday = when - timedelta(days=when.weekday())
+    start = monday.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = store.last_fetch_failures(start)
+    if rows is None:
+        return None
+    return [FeedFailure(r["url"], r["error"], r["kind"], r["feed"]) for r in rows]
 
 
 def run(
@@ -928,16 +1022,23 @@ def run(
     progress: Progress | None = None,
     fetch_feeds: bool = True,
     formats: tuple[str, ...] = ("html", "md", "json"),
+    publish: bool = True,
 ) -> tuple[RunReport, Digest]:
-    """The weekly job: fetch, match, rank and render; returns the report and the digest."""
+    """The weekly job: fetch, match, rank and render; returns the report and the digest.
+
+    Without ``fetch_feeds`` the digest is made from the stored articles and shows the
+    feed health of the week's last run that read the feeds. Without ``publish`` nothing
+    is written under output/ (the caller prints the digest)."""
     from curator import render
 
     contacts = load_contacts(workspace)
     feeds = load_feeds(workspace)
     report = RunReport()
+    fetched = False
     with Store(workspace.db_path) as store:
         run_id = store.start_run()
         try:
+            failures: list[FeedFailure] | None = report.failures
             if fetch_feeds:
                 # The lemmatiser's dictionary takes a third of a second to load, which
                 # matching would wait for: load it while the pages download.
@@ -945,25 +1046,33 @@ def run(
                 fetch(
                     workspace, store, feeds=feeds, progress=progress, run_id=run_id, report=report
                 )
+                fetched = True
+            else:
+                failures = week_health(store, now())
             t0 = time.perf_counter()
             digest = build_digest(
                 workspace,
                 store,
                 contacts,
-                failures=report.failures,
+                failures=failures,
                 draft=render.drafter(workspace),
                 feeds=len(feeds),
             )
-            digest.fetched = fetch_feeds
+            digest.fetched = failures is not None
             report.timings["match"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            report.digest_path = str(render.write_digest(workspace, digest, formats))
+            if publish:
+                report.digest_path = str(render.write_digest(workspace, digest, formats))
             report.timings["render"] = time.perf_counter() - t0
         finally:
             store.finish_run(
                 run_id,
                 locals().get("digest") and iso_week(now()),
-                {"articles_new": report.articles_new, "failures": len(report.failures)},
+                {
+                    "articles_new": report.articles_new,
+                    "failures": len(report.failures),
+                    "fetched": fetched,  # read by week_health
+                },
             )
     return report, digest
 
@@ -991,9 +1100,9 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
     with Store(workspace.db_path) as store:
         article = store.article_by_url(url) or store.article_by_canonical_url(url)
         if article is None:
-            raise CuratorError(
+            raise UsageError(
                 f"no stored article has the URL {url}; "
-                f"`curator suggest {contact.first_name}` lists stored articles with their URLs"
+                f"`curator articles --search WORDS` lists stored articles with their URLs"
             )
         since = now() - settings.window
         matcher = Matcher.build(store, since, iso_week(now()), include=article)

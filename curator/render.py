@@ -1,9 +1,10 @@
 """Render digests with Jinja2 (autoescape on) and write them atomically under output/.
 
 Templates come from the workspace's ``templates/`` folder first, file by file, then from
-the copy shipped with curator. Feed-derived strings are never marked safe: snippets are
-highlighted by escaping each piece, links pass ``safe_link``, and mailto links are built
-from percent-encoded parameters only.
+the copy shipped with curator; a workspace with templates of its own renders in Jinja's
+sandbox. Feed-derived strings are never marked safe: snippets are highlighted by escaping
+each piece, links pass ``safe_link``, and mailto links are built from percent-encoded
+parameters only.
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import base64
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from curator import __version__
-from curator.config import Workspace
-from curator.files import atomic_write
+from curator.config import Workspace, plain_email
+from curator.errors import ConfigError, CuratorError
+from curator.files import atomic_write, private_dir
 from curator.models import Suggestion
 from curator.urls import safe_link
 
@@ -94,6 +99,11 @@ def plain(text: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 feed', '2 feeds', '0 feeds' (for nouns that take an s)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
 def week_monday(week: str) -> date | None:
     """The Monday of an ISO week such as 2026-W48, or None for any other folder name."""
     match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
@@ -125,12 +135,26 @@ def week_span(week: str) -> str:
 
 
 def mailto(email: str, subject: str, body: str) -> str:
-    """A mailto: URL whose every part is percent-encoded (no header injection)."""
-    address = quote(email.strip(), safe="@") if email and "@" in email else ""
+    """A mailto: URL whose every part is percent-encoded (no header injection).
+
+    Anything but one plain address (two joined by a comma, say) is left out, so the
+    link never names a recipient the user did not write.
+    """
+    address = quote(email.strip(), safe="@") if email and plain_email(email.strip()) else ""
     return (
         f"mailto:{address}?subject={quote(' '.join(subject.split()), safe='')}"
         f"&body={quote(body, safe='')}"
     )
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, whose refusals read as a curator error rather than a traceback."""
+
+    def unsafe_undefined(self, obj: object, attribute: str) -> object:
+        raise ConfigError(
+            f"a template in templates/ reaches for {attribute!r} of {type(obj).__name__}, "
+            f"which templates may not use; remove it from the template"
+        )
 
 
 @cache
@@ -139,7 +163,11 @@ def _environment(workspace_templates: str | None) -> Environment:
     if workspace_templates and Path(workspace_templates).is_dir():
         loaders.append(FileSystemLoader(workspace_templates))
     loaders.append(FileSystemLoader(str(packaged_templates())))
-    env = Environment(
+    # A workspace's templates may come from someone else: sandboxed, they can format what
+    # they are given but not reach Python (no attributes behind _, no mutating calls).
+    # Curator's own templates alone run unsandboxed, at less than half the cost.
+    kind = _Sandbox if len(loaders) > 1 else Environment
+    env = kind(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(
             enabled_extensions=("html", "html.j2", "xml"), default_for_string=True, default=False
@@ -154,6 +182,7 @@ def _environment(workspace_templates: str | None) -> Environment:
         highlight=highlight,
         md=md_escape,
         md_highlight=md_highlight,
+        md_code=md_code,
         date=_date,
         plain=plain,
         week_label=week_label,
@@ -184,21 +213,27 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
     def draft(suggestion: Suggestion) -> str:
         reason = suggestion.reasons[0] if suggestion.reasons else None
         interest = reason.interest.split(" (as ")[0] if reason else ""
+        # A draft is meant to be sent: the template never sees the private notes, only
+        # what the person said (contacts.yaml `said:`), which may be quoted back to them.
+        contact = replace(suggestion.contact, notes="")
+        said = relevant_note("\n".join(contact.said), suggestion.article.title, interest)
         return template.render(
-            contact=suggestion.contact,
+            contact=contact,
             article=suggestion.article,
             interest=interest,
-            note=relevant_note(suggestion.contact.notes, suggestion.article.title, interest),
-            suggestion=suggestion,
+            said=said,
+            note=said,  # the name older workspace templates use
+            suggestion=replace(suggestion, contact=contact),
         ).strip()
 
     return draft
 
 
 def relevant_note(notes: str, title: str, interest: str) -> str:
-    """The short sentence of a contact's notes that shares a word with the article, or "".
+    """The short sentence of ``notes`` (what a contact said) that shares a word with the
+    article, or "".
 
-    A note reads naturally in a draft only when it is about the same thing ("renovating a
+    A quote reads naturally in a draft only when it is about the same thing ("renovating a
     flat" under a piece on flats); "met at the co-op" would not, so it is left out.
     """
     import re
@@ -213,9 +248,37 @@ def relevant_note(notes: str, title: str, interest: str) -> str:
         sentence = " ".join(sentence.split()).rstrip(".!;")
         if 0 < len(sentence) <= 80 and about & meaning(sentence):
             first = sentence.split()[0]
-            lower = first != "I" and first[1:] == first[1:].lower()
+            pronoun = first == "I" or first.startswith(("I'", "I’"))
+            lower = not pronoun and first[1:] == first[1:].lower()
             return sentence[0].lower() + sentence[1:] if lower else sentence
     return ""
+
+
+_SHELL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f<>\"`\\^{|}]")
+
+
+def record_commands(suggestion: Suggestion) -> dict[str, str]:
+    """The `curator shared` and `curator dismiss` commands that close the loop on a
+    suggestion, quoted for a POSIX shell; none when the link is not a web address, which
+    those commands refuse."""
+    url = safe_link(suggestion.article.url)
+    if not url:
+        return {}
+    # Characters a shell, a terminal or Markdown could take for something else are
+    # percent-encoded: the command still names the same article (see canonical_url).
+    url = _SHELL_UNSAFE.sub(lambda m: quote(m[0], safe=""), url)
+    name = shlex.quote(plain(suggestion.contact.name))
+    return {
+        action: f"curator {action} {name} {shlex.quote(url)}" for action in ("shared", "dismiss")
+    }
+
+
+def md_code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by more backticks than it contains."""
+    text = plain(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def share_link(suggestion: Suggestion) -> str:
@@ -260,7 +323,10 @@ def digest_data(digest) -> dict:
         "coverage": {
             "weeks": digest.coverage_weeks,
             "uncovered": [
-                {"name": g.contact.name, "interests": list(g.missing)} for g in digest.coverage_gaps
+                {"name": g.contact.name, "interests": list(g.missing)}
+                # the interests that look worded unlike the articles, and what they say
+                | ({"reword": [r.as_dict() for r in g.reword]} if g.reword else {})
+                for g in digest.coverage_gaps
             ],
         },
     }
@@ -297,6 +363,7 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
         .render(
             digest=digest,
             share_link=share_link,
+            record_commands=record_commands,
             by_article=digest.by_article(),
             anchors=anchors(digest),
         )
@@ -305,7 +372,7 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
 
 def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -> Path:
     """Write the week's digest in each format, then the index; return the HTML path."""
-    folder = workspace.output_dir / digest.week
+    folder = week_folder(workspace, digest.week)
     for fmt in formats:
         if fmt in FORMATS:
             atomic_write(folder / FORMATS[fmt], render_digest(workspace, digest, fmt))
@@ -315,12 +382,20 @@ def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -
     return folder / FORMATS["html"]
 
 
+def week_folder(workspace: Workspace, week: str) -> Path:
+    """output/<week>/, made private; a name that would leave output/ is refused."""
+    if week in ("", ".", "..") or any(c in week for c in "/\\\0") or week.startswith("."):
+        raise CuratorError(f"{week!r} is not a digest week name")
+    private_dir(workspace.output_dir, tighten=False)
+    return private_dir(workspace.output_dir / week, tighten=False)
+
+
 def write_index(workspace: Workspace) -> Path:
     """output/index.html: every digest on disk, newest first, with counts."""
     weeks = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json"), reverse=True):
-        if not (data_file.parent / FORMATS["html"]).is_file():
-            continue  # nothing to link to
+        if not (data_file.parent / FORMATS["html"]).is_file() or data_file.parent.is_symlink():
+            continue  # nothing to link to, or a folder curator did not make
         try:
             data = json.loads(data_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -341,6 +416,6 @@ def write_index(workspace: Workspace) -> Path:
             }
         )
     html = environment(workspace).get_template("index.html.j2").render(weeks=weeks)
-    path = workspace.output_dir / "index.html"
+    path = private_dir(workspace.output_dir, tighten=False) / "index.html"
     atomic_write(path, html)
     return path

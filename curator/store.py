@@ -7,15 +7,19 @@ end of MIGRATIONS, never edit a released one.
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from curator import tokens
-from curator.models import Article
+from curator.files import PRIVATE_FILE, private_dir, refuse_symlink
+from curator.models import Article, Entry
 from curator.urls import canonical_url
 
 M001_INITIAL = """
@@ -109,12 +113,54 @@ CREATE INDEX IF NOT EXISTS articles_seen ON articles(COALESCE(published, fetched
 CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
 """
 
+# The day curator first saw each contact: a cadence counts from it until something is
+# shared, so nobody is overdue on the day they are added.
+M008_CONTACTS_SEEN = """
+CREATE TABLE contacts_seen (
+    contact TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL
+)
+"""
+
+# The entries a feed listed whose articles are not stored yet. They are written in the
+# transaction that stores the feed's validators, and each leaves once its article is
+# stored, so a run interrupted in between is finished by the next one even when the feed
+# then answers 304 (curator/pipeline.py).
+M009_PENDING_ENTRIES = """
+CREATE TABLE pending_entries (
+    url TEXT PRIMARY KEY,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    link TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    content TEXT NOT NULL,
+    author TEXT NOT NULL,
+    published TEXT
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
+    ("m008_contacts_seen", M008_CONTACTS_SEEN),
+    ("m009_pending_entries", M009_PENDING_ENTRIES),
 ]
+
+
+# The combining marks NFKD splits off accented letters (Latin, Greek, Cyrillic and more).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _fold(value: str | None) -> str:
+    """A text's letter-case and accent-free form, for searches (a SQL function): one
+    regular expression over the whole text, not a test per character, as a window's
+    texts are folded at each search."""
+    value = value or ""
+    if value.isascii():
+        return value.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", value.casefold()))
 
 
 def now() -> datetime:
@@ -158,13 +204,34 @@ _WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at,
 IN_WINDOW = "id IN (SELECT id FROM articles WHERE COALESCE(published, fetched_at) >= ?)"
 
 
+def _private_database(path: Path) -> None:
+    """Make the database and its side files the owner's alone, and never a followed link.
+
+    SQLite gives its -wal, -shm and -journal files the database file's mode, so creating
+    that file 0600 before SQLite opens it keeps them all private.
+    """
+    private_dir(path.parent)
+    for side in ("", "-wal", "-shm", "-journal"):
+        refuse_symlink(path.with_name(path.name + side))
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
+    except FileExistsError:
+        for side in ("", "-wal", "-shm", "-journal"):
+            part = path.with_name(path.name + side)
+            try:
+                if part.stat().st_mode & 0o077:
+                    part.chmod(PRIVATE_FILE)
+            except OSError:
+                pass  # absent, or not ours to change
+
+
 class Store:
     """A connection to the workspace database with the queries curator needs."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database(self.path)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -278,6 +345,58 @@ class Store:
             "SELECT consecutive_failures FROM feeds WHERE id=?", (feed_id,)
         ).fetchone()
         return int(row[0])
+
+    def queue_entries(self, feed_id: int, entries: Iterable[tuple[str, Entry]]) -> list[str]:
+        """Remember a feed's entries (canonical URL, entry) until their articles are stored;
+        call it in the transaction that stores the feed's validators. Returns the URLs
+        that were not queued already, in order."""
+        entries = list(entries)
+        queued = self._pending_urls([url for url, _ in entries])
+        new = [(url, entry) for url, entry in entries if url not in queued]
+        self.db.executemany(
+            "INSERT INTO pending_entries (url, feed_id, link, title, summary, content, author, "
+            "published) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
+            [
+                (url, feed_id, e.url, e.title, e.summary, e.content, e.author, iso(e.published))
+                for url, e in new
+            ],
+        )
+        return [url for url, _ in new]
+
+    def _pending_urls(self, urls: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT url FROM pending_entries WHERE url IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def pending_entries(self) -> list[tuple[int, str, Entry]]:
+        """The queued entries whose articles are still not stored, as (feed id, canonical
+        URL, entry), in the order they were queued; those stored meanwhile leave the queue."""
+        self.drop_stored_entries()
+        rows = self.db.execute(
+            "SELECT feed_id, url, link, title, summary, content, author, published "
+            "FROM pending_entries ORDER BY rowid"
+        )
+        return [
+            (feed_id, url, Entry(link, title, summary, content, author, parse_iso(published)))
+            for feed_id, url, link, title, summary, content, author, published in rows
+        ]
+
+    def drop_stored_entries(self, urls: Iterable[str] = ()) -> None:
+        """Take off the queue the entries whose articles are stored, and ``urls`` as well."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM pending_entries WHERE url = ?", [(u,) for u in urls])
+            db.execute(
+                "DELETE FROM pending_entries "
+                "WHERE EXISTS (SELECT 1 FROM articles WHERE articles.url = pending_entries.url)"
+            )
 
     def feed_moved(self, feed_id: int, new_url: str) -> None:
         self.db.execute("UPDATE feeds SET moved_to=? WHERE id=?", (new_url, feed_id))
@@ -410,6 +529,27 @@ class Store:
                 found = self._article(row.fetchone())
         return found
 
+    def find_articles(
+        self, since: datetime, words: Iterable[str] = (), feed: str = ""
+    ) -> list[Article]:
+        """The window's articles, newest first (published, else first seen), text left
+        empty: those whose title or text holds every one of ``words``, from a feed whose
+        name holds ``feed``; letter case and accents aside."""
+        self.db.create_function("curator_fold", 1, _fold, deterministic=True)
+        where, args = [IN_WINDOW], [iso(since)]
+        for word in words:
+            where.append("instr(curator_fold(title || ' ' || text), ?) > 0")
+            args.append(_fold(word))
+        if feed:
+            where.append("instr(curator_fold(feed_name), ?) > 0")
+            args.append(_fold(feed))
+        rows = self.db.execute(
+            f"SELECT {_WITHOUT_TEXT} FROM articles WHERE {' AND '.join(where)} "
+            "ORDER BY COALESCE(published, fetched_at) DESC, id DESC",
+            args,
+        )
+        return [self._article(r) for r in rows]
+
     def article_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
@@ -433,6 +573,28 @@ class Store:
             "INSERT INTO failures (run_id, kind, url, feed, error, at) VALUES (?,?,?,?,?,?)",
             (run_id, kind, url, feed, error, iso(now())),
         )
+
+    def last_fetch_failures(self, since: datetime) -> list[sqlite3.Row] | None:
+        """What failed (kind, url, feed, error) in the last run started at or after
+        ``since`` that read every feed, or None if no run did (runs record "fetched")."""
+        rows = self.db.execute(
+            "SELECT id, report FROM runs WHERE started_at >= ? AND finished_at IS NOT NULL "
+            "ORDER BY started_at DESC, id DESC",
+            (iso(since),),
+        )
+        for run_id, report in rows:
+            try:
+                fetched = json.loads(report or "{}").get("fetched") is True
+            except (ValueError, AttributeError):
+                fetched = False
+            if fetched:
+                return list(
+                    self.db.execute(
+                        "SELECT kind, url, feed, error FROM failures WHERE run_id = ? ORDER BY id",
+                        (run_id,),
+                    )
+                )
+        return None
 
     def failures_since(self, since: datetime) -> list[sqlite3.Row]:
         return list(
@@ -506,6 +668,27 @@ class Store:
             )
         )
 
+    def history_of_day(self, contact: str, action: str, day: datetime) -> list[sqlite3.Row]:
+        """One contact's rows of one action on the (UTC) day of ``day``, oldest first."""
+        day = day.astimezone(UTC)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return list(
+            self.db.execute(
+                "SELECT * FROM history WHERE contact = ? AND action = ? "
+                "AND on_date >= ? AND on_date < ? ORDER BY id",
+                (contact, action, iso(start), iso(start + timedelta(days=1))),
+            )
+        )
+
+    def take_back_history(self) -> sqlite3.Row | None:
+        """Delete the row recorded last (whatever day it names) and return it; None if
+        there is none."""
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM history ORDER BY id DESC LIMIT 1").fetchone()
+            if row is not None:
+                db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
+        return row
+
     def last_shared(self) -> dict[str, datetime]:
         return {
             row[0]: parse_iso(row[1])
@@ -514,11 +697,24 @@ class Store:
             )
         }
 
+    def first_seen(self, contacts: Iterable[str], when: datetime) -> dict[str, datetime]:
+        """The day each contact was first seen; ``when`` for those seen for the first time."""
+        keys = set(contacts)
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO contacts_seen (contact, first_seen) VALUES (?, ?) "
+                "ON CONFLICT(contact) DO NOTHING",
+                [(key, iso(when)) for key in sorted(keys)],
+            )
+        rows = self.db.execute("SELECT contact, first_seen FROM contacts_seen")
+        return {key: parse_iso(day) for key, day in rows if key in keys}
+
     def forget_contact(self, contact_key: str) -> int:
         """Delete every row about a contact and scrub the freed pages; return rows deleted."""
         with self.transaction() as db:
             n = db.execute("DELETE FROM suggestions WHERE contact = ?", (contact_key,)).rowcount
             n += db.execute("DELETE FROM history WHERE contact = ?", (contact_key,)).rowcount
+            n += db.execute("DELETE FROM contacts_seen WHERE contact = ?", (contact_key,)).rowcount
             db.execute("DELETE FROM decision_cache WHERE contact = ?", (contact_key,))
         self.compact()
         return n

@@ -34,9 +34,15 @@ EXAMPLE_CONTACTS = """\
 #   interests:     required; phrases in their own words. An interest can also be
 #                  {topic: climate tech, also: [cleantech], weight: 2}
 #   avoid:         optional; topics they asked not to hear about
-#   notes:         optional; anything you want to remember
-#   cadence:       optional; how often you hope to be in touch, e.g. 30d
+#   notes:         optional; private, for you: shown beside them in the digest,
+#                  never put in a draft
+#   said:          optional; things they told you, which a draft may quote to them,
+#                  e.g. [I'm renovating a 1930s house]
+#   cadence:       optional; how often you hope to be in touch, e.g. 30d, counted
+#                  from your last share, else from the day curator first saw them
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
+#   group:         optional; how your address book files them (Friends, Work), not an
+#                  interest; `curator contacts import` fills it in
 contacts:
   - name: Zoe Example
     email: zoe@example.org
@@ -118,7 +124,7 @@ def init_workspace(directory: Path) -> list[Path]:
             except FileExistsError:
                 continue
             created.append(path)
-        (directory / OUTPUT_DIR).mkdir(exist_ok=True)
+        (directory / OUTPUT_DIR).mkdir(mode=0o700, exist_ok=True)  # it will hold names
     except FileExistsError:
         raise CuratorError(f"{directory} exists and is not a folder") from None
     except OSError as exc:

@@ -4,9 +4,14 @@ document.addEventListener("click", function (event) {
   if (!button) return;
   var source = document.getElementById(button.getAttribute("data-copy"));
   if (!source) return;
-  var done = function (label) {
-    button.textContent = label;
-    setTimeout(function () { button.textContent = "Copy note"; }, 2000);
+  var label = button.getAttribute("data-label");
+  if (!label) {
+    label = button.textContent;
+    button.setAttribute("data-label", label);
+  }
+  var done = function (text) {
+    button.textContent = text;
+    setTimeout(function () { button.textContent = label; }, 2000);
   };
   if (navigator.clipboard && navigator.clipboard.writeText) {
     navigator.clipboard.writeText(source.textContent).then(

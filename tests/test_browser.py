@@ -318,6 +318,39 @@ def test_copy_button_copies_the_draft(sites, visit):
     seen.assert_quiet()
 
 
+@pytest.mark.parametrize("javascript", [False, True])
+def test_record_commands_are_visible_and_copyable(sites, visit, javascript: bool):
+    shown = sites["normal"]
+    seen = visit(shown, width=375, javascript=javascript)
+    page = seen.page
+    items = page.locator("li.suggestion")
+    suggestions = [s for p in shown.digest.people for s in p.suggestions]
+    assert items.count() == len(suggestions)
+    for n, s in enumerate(suggestions):
+        expected = render.record_commands(s)
+        for action in ("shared", "dismiss"):
+            code = items.nth(n).locator(f"code[id$='-{action}']")
+            assert code.is_visible()
+            assert code.inner_text() == expected[action]
+    button = items.first.locator(".command button.copy").first
+    if not javascript:
+        assert not button.is_visible()  # the commands are plain text to select
+        seen.assert_quiet()
+        return
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    assert button.is_visible() and button.inner_text() == "Copy"
+    button.click()
+    page.wait_for_function("document.querySelector('.command button.copy').textContent !== 'Copy'")
+    command = render.record_commands(suggestions[0])["shared"]
+    if button.inner_text() == "Copied":
+        assert page.evaluate("navigator.clipboard.readText()") == command
+    else:  # no clipboard for file:// here: the fallback selects the command
+        assert button.inner_text() == "Press Ctrl+C to copy"
+        assert page.evaluate("getSelection().toString()") == command
+    sync_api.expect(button).to_have_text("Copy", timeout=5000)  # its own label comes back
+    seen.assert_quiet()
+
+
 def test_print_style_hides_controls(sites, visit):
     seen = visit(sites["normal"])
     page = seen.page

@@ -50,7 +50,7 @@ def test_a_feed_past_its_budget_keeps_its_text(
         sources = sorted(r[0] for r in store.db.execute("SELECT source FROM articles"))
     assert sources == ["feed"] * (3 - extracted) + ["page"] * extracted
     if extracted < 3:  # said once for the feed, not once a page
-        assert "1 article pages could not be read" in result.stderr
+        assert "1 article page could not be read" in result.stderr
 
 
 def test_a_feed_too_costly_to_parse_fails_and_the_run_goes_on(workspace: Path, http_server: Server):

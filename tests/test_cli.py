@@ -205,7 +205,7 @@ def test_default_output(flaky: Path) -> None:
     assert result.exit_code == 0  # a digest was written although a feed failed
     assert result.stdout == f"{flaky.resolve()}/output/{_week(flaky)}/index.html\n"
     assert "1 of 2 feeds failed:\n  Broken: " in result.stderr, result.stderr
-    assert "1 article pages could not be read" in result.stderr
+    assert "1 article page could not be read; its feed text" in result.stderr
     assert "WARNING" not in result.stderr
 
 
@@ -272,7 +272,7 @@ def test_state_stays_out_of_output(flaky: Path) -> None:
 def test_fetch_keeps_state_in_the_workspace_and_writes_no_output(flaky: Path) -> None:
     result = CliRunner().invoke(cli, ["-w", str(flaky), "fetch"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.stdout == "2 new articles from 1 feeds\n"
+    assert result.stdout == "2 new articles from 1 feed\n"
     assert (flaky / ".curator" / "curator.db").is_file()
     assert not (flaky / "output").exists() or not any((flaky / "output").rglob("*"))
 
@@ -329,3 +329,80 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
         assert owners & reachable, (
             f"curator imports {module} but pyproject.toml does not declare it"
         )
+
+
+# -- exit codes: every command's usage errors exit 2, as the README says -----------------------
+
+USAGE_ERRORS: list[tuple[tuple[str, ...], str]] = [
+    # (arguments, the start of what stderr says)
+    (("--no-such-flag",), "Usage: "),
+    (("init", "contacts.yaml"), "Usage: "),  # a file, not a folder
+    (("fetch", "--since", "soon"), "Error: option --since: 'soon' is not a duration"),
+    (("run", "--since", "soon"), "Error: option --since: 'soon' is not a duration"),
+    (("run", "--per-contact", "0"), "Usage: "),
+    (("run", "--format", "pdf"), "Usage: "),
+    (("suggest", "nobody-at-all"), "Error: no contact called 'nobody-at-all'"),
+    (("suggest", "ada", "--limit", "0"), "Usage: "),
+    (("explain", "nobody-at-all", "https://example.org/a"), "Error: no contact called"),
+    (("explain", "ada", "https://example.org/not-stored"), "Error: no stored article has"),
+    (("articles", "--since", "soon"), "Error: option --since: 'soon' is not a duration"),
+    (("articles", "--format", "pdf"), "Usage: "),
+    (("shared", "nobody-at-all", "https://example.org/a"), "Error: no contact called"),
+    (("shared", "ada", "not-a-url"), "Error: 'not-a-url' is not a web address"),
+    (("shared", "ada", "https://example.org/a", "--on", "soon"), "Error: 'soon' is not a date"),
+    (("shared", "ada", "https://example.org/a", "--on", "2999-01-01"), "Error: '2999-01-01' is in"),
+    (("dismiss", "nobody-at-all", "https://example.org/a"), "Error: no contact called"),
+    (("dismiss", "ada", "ftp://example.org/a"), "Error: 'ftp://example.org/a' is not a web"),
+    (("history", "nobody-at-all"), "Error: no contact called 'nobody-at-all'"),
+    (("undo", "ada"), "Usage: "),
+    (("forget", "ada", "--yes"), "Error: 'ada' is not exactly anyone's full name or email"),
+    (("forget", "nobody-at-all", "--yes"), "Error: no contact has the full name or email"),
+    (("contacts", "frob"), "Usage: "),
+    (("contacts", "list", "extra"), "Usage: "),
+    (("contacts", "import", "missing.vcf"), "Usage: "),
+    (("contacts", "import", "feeds.yaml"), "Error: feeds.yaml: not a vCard"),
+    (("feeds", "frob"), "Usage: "),
+    (("feeds", "list", "extra"), "Usage: "),
+    (("feeds", "add", "ftp://example.org/feed.xml"), "Error: 'ftp://example.org/feed.xml' is not"),
+    (("feeds", "add", "missing.xml"), "Error: no feed file at "),
+    (("feeds", "import", "missing.opml"), "Usage: "),
+    (("feeds", "import", "contacts.yaml"), "Error: contacts.yaml: not valid XML"),
+    (("feeds", "export", "extra"), "Usage: "),
+    (("coverage", "--weeks", "0"), "Usage: "),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
+def test_usage_errors_exit_2_and_change_nothing(tmp_path: Path, args: tuple, says: str) -> None:
+    ws = _workspace(tmp_path / "ws")
+    os.chdir(ws)
+    before = {p: p.read_bytes() for p in ws.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(cli, ["-w", str(ws), *args])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith(says), result.stderr
+    assert "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in ws.rglob("*") if p.is_file() and ".curator" not in p.parts}
+    assert after == {p: b for p, b in before.items() if ".curator" not in p.parts}
+
+
+def test_every_command_has_its_usage_errors_tested() -> None:
+    tried = {args[: len(path)] for args, _ in USAGE_ERRORS for path in COMMANDS if path}
+    untested = [p for p in COMMANDS if p and p not in tried]
+    assert untested == [], f"add usage errors of {untested} to USAGE_ERRORS"
+
+
+RUNTIME_ERRORS: list[tuple[tuple[str, ...], str]] = [
+    # Well-formed commands that cannot do their work: 1, not 2.
+    (("suggest", "ada"), "Error: no articles stored yet"),
+    (("init", "contacts.yaml/inside"), "Error: cannot create the workspace in"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"), RUNTIME_ERRORS, ids=[" ".join(a) for a, _ in RUNTIME_ERRORS]
+)
+def test_runtime_errors_exit_1(tmp_path: Path, args: tuple, says: str) -> None:
+    ws = _workspace(tmp_path / "ws")
+    os.chdir(ws)
+    result = CliRunner().invoke(cli, ["-w", str(ws), *args])
+    assert (result.exit_code, result.stderr[: len(says)]) == (1, says), result.stderr

@@ -64,7 +64,7 @@ CONTACT_ERRORS = [
     ),
     pytest.param(
         "contacts:\n  - name: Ada\n    interests: [x]\n    last_contact: 2026-02-30\n",
-        ["contacts.yaml: not valid YAML (day is out of range for month)"],
+        ["contacts.yaml line 4: '2026-02-30' is not a date (day is out of range for month)"],
         id="impossible-date",
     ),
     pytest.param(
@@ -153,8 +153,22 @@ CONTACT_ERRORS = [
         id="cadence-overflow",
     ),
     pytest.param(
+        "contacts:\n  - name: Ada\n    email: a@x.org,eve@evil.example\n    interests: [jazz]\n",
+        [
+            "contacts.yaml, entry 1 (line 2) (Ada), field 'email': 'a@x.org,eve@evil.example' "
+            "is not one plain email address (like name@example.org)"
+        ],
+        id="email-two-addresses",
+    ),
+    pytest.param(
+        "contacts:\n  - name: Ada\n    email: 'ada@example.org?cc=boss@example.org'\n"
+        "    interests: [jazz]\n",
+        ["(Ada), field 'email': 'ada@example.org?cc=boss@example.org' is not one plain"],
+        id="email-with-a-header",
+    ),
+    pytest.param(
         "contacts:\n  - name: Ada\n    interests: [jazz]\n    last_contact: yesterday\n",
-        ["(Ada), field 'last_contact': expected a date like 2026-11-02"],
+        ["(Ada), field 'last_contact' (line 4): expected a date like 2026-11-02, got 'yesterday'"],
         id="last-contact-not-a-date",
     ),
     pytest.param(
@@ -448,8 +462,13 @@ def test_default_cadence_applies_only_where_none_is_given(workspace: Path) -> No
     assert (a.cadence_days, b.cadence_days) == (3, 30)
 
 
-def test_empty_files_mean_nothing_to_do(workspace: Path) -> None:
-    write(workspace, feeds="", contacts="# nobody yet\n")
+@pytest.mark.parametrize(
+    ("feeds", "contacts"),
+    [("", "# nobody yet\n"), ("feeds:\n", "contacts:\n"), ("feeds: []\n", "contacts:  # none\n")],
+)
+def test_empty_files_mean_nothing_to_do(workspace: Path, feeds: str, contacts: str) -> None:
+    # an empty file and a list with nothing under it both mean "nobody yet"
+    write(workspace, feeds=feeds, contacts=contacts)
     ws = Workspace(workspace)
     assert load_feeds(ws) == []
     assert load_contacts(ws) == []

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
+from conftest import Server
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from test_history import invoke
+from test_history import invoke, make_site
 
 from curator.config import Workspace, load_contacts
-from curator.contacts_io import import_contacts
+from curator.contacts_io import _unfold, import_contacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "relationship"
 
@@ -141,6 +144,7 @@ def test_comments_after_the_last_entry_stay_at_the_end(workspace: Path):
         "    email: amara@example.com\n"
         "    interests: []\n"
         "    notes: Loves birding, and long walks\n"
+        "    group: Friends\n"
         "  - name: Chidi Okafor\n"
         "    email: chidi@example.com\n"
         "    interests: []\n"
@@ -172,7 +176,7 @@ def test_kind_warning_past_150_people(workspace: Path):
 
 def test_unreadable_formats_are_refused(workspace: Path):
     (workspace / "notes.csv").write_text("a,b\n1,2\n")
-    result = invoke(workspace, "contacts", "import", str(workspace / "notes.csv"), code=1)
+    result = invoke(workspace, "contacts", "import", str(workspace / "notes.csv"), code=2)
     assert result.stderr == (
         "Error: notes.csv: not a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV\n"
     )
@@ -216,13 +220,13 @@ def _vcard_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
 
 
+# Names as they are kept: control and format characters (bidi overrides, zero-width
+# marks) are dropped on import and letters composed (NFC), so those do not survive as drawn.
 names = st.text(
-    alphabet=st.characters(
-        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x85\ufeff"
-    ),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
     min_size=1,
     max_size=20,
-).filter(lambda n: n.strip() and " ".join(n.split()) == n)
+).filter(lambda n: n.strip() and " ".join(n.split()) == n and unicodedata.normalize("NFC", n) == n)
 
 
 @settings(
@@ -260,3 +264,171 @@ def test_any_names_survive_and_a_second_import_changes_nothing(tmp_path: Path, p
     second = import_contacts(ws, workspace / "c.vcf")
     assert second.added == [] and second.updated == []
     assert (workspace / "contacts.yaml").read_bytes() == text
+
+
+def test_a_megabyte_of_quoted_printable_soft_breaks(workspace: Path):
+    # 200,000 soft line breaks in one NOTE: joining them one regex pass per break read
+    # the whole card each time (minutes at this size); one pass over the lines reads it once.
+    breaks = 200_000
+    (workspace / "big.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Big Note\r\n"
+        b"NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:" + b"=C3=BC=\r\n" * breaks + b"!\r\n"
+        b"EMAIL:big@example.org\r\nEND:VCARD\r\n"
+    )
+    assert (workspace / "big.vcf").stat().st_size > 1_000_000
+    invoke(workspace, "contacts", "import", str(workspace / "big.vcf"))
+    [big] = entries(workspace)
+    assert big["notes"] == "ü" * breaks + "!"
+    assert big["email"] == "big@example.org"  # the line after the value is its own property
+
+
+def _unfold_by_regex(text: str) -> str:
+    """vCard unfolding as the rules read, one soft line break at a time (slow, but plain)."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    soft = re.compile(r"(?im)^([^:\n]*QUOTED-PRINTABLE[^\n]*)=\r?\n")
+    while soft.search(unfolded):
+        unfolded = soft.sub(r"\1", unfolded)
+    return unfolded
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("NOTE;ENCODING=QUOTED-PRINTABLE:", "N;QUOTED-PRINTABLE:", "FN:", "a", "=C3=BC"),
+                *("=", ":", ";", "\r\n", "\n", "\r", " ", "\t", "=\r\n", "=\n"),
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_unfolding_agrees_with_the_rules(text: str):
+    assert _unfold(text) == _unfold_by_regex(text)
+
+
+def test_address_book_groups_are_not_interests(workspace: Path):
+    (workspace / "groups.vcf").write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Rosa Diaz\n"
+        "CATEGORIES:Friends,myContacts,sourdough baking,STARRED,Starred in Android\n"
+        "END:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Tom Keller\nCATEGORIES:Work,My Contacts,co-workers\n"
+        "END:VCARD\n"
+    )
+    out = invoke(workspace, "contacts", "import", str(workspace / "groups.vcf")).stdout
+    assert out == (
+        "vCard: read 2, added 2, updated 0, unchanged 0; contacts.yaml lists 2 people.\n"
+        "1 new people have no interests yet; add a few in their own words to contacts.yaml, "
+        "or they will never get a suggestion.\n"
+        "Address-book groups skipped, not interests (people in each): Friends (1), "
+        "myContacts (1), STARRED (1), Starred in Android (1), Work (1), My Contacts (1), "
+        "co-workers (1)\n"
+    )
+    people = by_name(workspace)
+    assert people["Rosa Diaz"]["interests"] == ["sourdough baking"]
+    # the groups that say something stay, as the person's group; "myContacts" holds everyone
+    assert people["Rosa Diaz"]["group"] == ["Friends", "STARRED", "Starred in Android"]
+    assert people["Tom Keller"]["interests"] == []
+    assert people["Tom Keller"]["group"] == ["Work", "co-workers"]
+    loaded = {c.name: c for c in load_contacts(Workspace(workspace))}
+    assert loaded["Tom Keller"].groups == ("Work", "co-workers")
+    assert invoke(workspace, "contacts", "list").stdout == (
+        "Rosa Diaz: sourdough baking\nTom Keller: (no interests yet)\n"
+    )
+
+
+def test_google_labels_sort_groups_from_interests(workspace: Path):
+    (workspace / "google.csv").write_text(
+        "First Name,Last Name,Labels,E-mail 1 - Value\n"
+        "Ines,Ortega,* myContacts ::: * starred ::: Friends ::: Book club ::: "
+        "Imported on 3/4/21,ines@example.org\n"
+        "Omar,Haddad,System Group: My Contacts ::: Family,omar@example.org\n"
+    )
+    out = invoke(workspace, "contacts", "import", str(workspace / "google.csv")).stdout
+    assert out.endswith(
+        "Address-book groups skipped, not interests (people in each): myContacts (1), "
+        "starred (1), Friends (1), Imported on 3/4/21 (1), My Contacts (1), Family (1)\n"
+    )
+    people = by_name(workspace)
+    assert people["Ines Ortega"]["interests"] == ["Book club"]
+    assert people["Ines Ortega"]["group"] == ["starred", "Friends"]
+    assert people["Omar Haddad"]["interests"] == []
+    assert people["Omar Haddad"]["group"] == "Family"
+    # an entry that has a group keeps it; one without gets it
+    text = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(
+        text.replace("    group: Family\n", "").replace("[starred, Friends]", "Book club")
+    )
+    invoke(workspace, "contacts", "import", str(workspace / "google.csv"))
+    people = by_name(workspace)
+    assert (people["Ines Ortega"]["group"], people["Omar Haddad"]["group"]) == (
+        "Book club",
+        "Family",
+    )
+
+
+def test_terminal_escapes_in_an_address_book_are_dropped(workspace: Path):
+    (workspace / "evil.vcf").write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Gus \x1b]0;PWNED\x07\x1b[2J\n"
+        "EMAIL:gus@example.org\x1b[8m\n"
+        "CATEGORIES:sail\u202eing,chess\x9b31m\n"
+        "NOTE:Met at the \x1b[31mclub\x1b[0m.\\nTwo lines.\n"
+        "END:VCARD\n"
+    )
+    result = invoke(workspace, "contacts", "import", str(workspace / "evil.vcf"))
+    text = (workspace / "contacts.yaml").read_text()
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text + result.output)
+    # what is left of the address is no plain address: it is left out, and said so
+    assert result.stderr == (
+        "Skipped the email of Gus ]0;PWNED [2J: 'gus@example.org [8m' is not one plain "
+        "email address.\n"
+    )
+    [gus] = entries(workspace)
+    assert gus == {
+        "name": "Gus ]0;PWNED [2J",
+        # what is left of the address once the escape is gone is not one plain address
+        "interests": ["sail ing", "chess 31m"],
+        "notes": "Met at the [31mclub [0m.\nTwo lines.",
+    }
+    listing = invoke(workspace, "contacts", "list").stdout
+    assert listing == "Gus ]0;PWNED [2J: sail ing, chess 31m\n"
+
+
+def test_escapes_in_a_hand_written_contacts_yaml_never_reach_the_terminal(
+    http_server: Server, workspace: Path
+):
+    make_site(http_server, workspace)
+    with (workspace / "contacts.yaml").open("a") as fh:  # YAML's "\e" is ESC, "\a" is BEL
+        fh.write(
+            '  - name: "Gus \\e]0;PWNED\\a\\e[2J"\n'
+            '    interests: ["oboe \\e[31m", "\\u202eflutes", heat pumps]\n'
+        )
+    invoke(workspace, "fetch")
+    shown = "Gus ]0;PWNED [2J"
+    outputs = [
+        invoke(workspace, "contacts", "list"),
+        invoke(workspace, "suggest", "gus"),
+        invoke(
+            workspace,
+            *("shared", "gus", "https://example.org/x", "--title", "Oboes\x1b[8m"),
+            *("--note", "sent \x1b[2Jon Signal\x9b"),
+        ),
+        invoke(workspace, "history", "gus"),
+        invoke(workspace, "undo"),
+    ]
+    assert f"{shown}: oboe [31m, flutes, heat pumps" in outputs[0].stdout
+    assert outputs[1].stdout.startswith(f"{shown}:\n1. Heat pumps in old houses")
+    assert outputs[2].stdout.startswith(f"Recorded: 'Oboes [8m' shared with {shown} on ")
+    assert f"{shown}: 1 shared" in outputs[3].stdout
+    assert outputs[4].stdout.startswith(f"Took back: 'Oboes [8m' shared with {shown} on ")
+    assert "note: sent [2Jon Signal" in outputs[3].stdout
+    # an error naming the entry, and forget (given the exact name, escapes and all)
+    text = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(text + "    cadence: often\n")
+    outputs.append(invoke(workspace, "contacts", "list", code=2))
+    assert f"({shown}), field 'cadence'" in outputs[-1].stderr
+    (workspace / "contacts.yaml").write_text(text)
+    outputs.append(invoke(workspace, "forget", "Gus \x1b]0;PWNED\x07\x1b[2J", "--yes"))
+    assert f"\nForgot {shown}: removed from contacts.yaml" in outputs[-1].stdout
+    for result in outputs:
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", result.output)

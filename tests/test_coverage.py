@@ -76,12 +76,79 @@ def test_gaps_is_pure_and_keeps_the_contacts_order():
     ]
 
 
+BIRDS = {  # "garden" and "birds" in two articles, never near each other
+    "feeders": (
+        "Winter feeders",
+        "Birds visit feeders in winter. A small garden can hold three feeders, and the "
+        "birds come back daily.",
+    ),
+    "hedges": (
+        "Hedges for wildlife",
+        "Birds nest in hedges. Plant a hedge along the edge of a garden. Over the years, "
+        "hedges fill with life and with birds.",
+    ),
+}
+
+
+def test_coverage_tells_a_typo_or_a_phrase_the_articles_split_from_a_missing_topic(
+    http_server: Server, workspace: Path
+):
+    make_site(http_server, workspace, BIRDS)
+    with (workspace / "contacts.yaml").open("a") as fh:
+        fh.write(
+            "  - name: Pia Kurz\n"
+            "    interests: [marahton training, garden birds, bird migration, desk heat]\n"
+        )
+    invoke(workspace, "fetch")
+    assert invoke(workspace, "coverage").stdout == (
+        "Checked 5 articles from the last 4 weeks.\n"
+        "Interests no feed covered (consider a feed for these):\n"
+        "  Pia Kurz (2 of 4): bird migration, desk heat\n"
+        "Interests worded unlike the articles (reword them in contacts.yaml):\n"
+        "  Pia Kurz: no article matched 'marahton training'; stored articles say 'marathon' "
+        "(1 article) — a typo?\n"
+        "  Pia Kurz: no article matched 'garden birds'; 2 stored articles have 'garden' and "
+        "'birds', but apart — reword it as the articles put it?\n"
+        "Fully covered: Zoe Park, Zack Lee, Ana Souza\n"
+    )
+    # nothing but wording: no feed is asked for
+    text = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(text.replace(", bird migration, desk heat", ""))
+    out = invoke(workspace, "coverage").stdout
+    assert "consider a feed" not in out
+    assert "Interests worded unlike the articles" in out
+
+
+def test_only_near_words_the_dictionary_lacks_count_as_typos():
+    now = datetime.now(UTC)
+    python = "Python code runs everywhere; Python is easy to read. " * 5
+    articles = [
+        Article(n, f"https://e.org/{n}", title, python, published=now)
+        for n, title in enumerate(["Python tips", "Learning Python", "Python at work"], 1)
+    ]
+    articles.append(
+        Article(4, "https://e.org/4", "Failing well", "Failing teaches. " * 5, published=now)
+    )
+    people = [Contact("Pia", (Interest("pyhton programming"), Interest("sailing"), Interest("AI")))]
+    [gap] = gaps(Index(articles), people)
+    assert gap.missing == ("pyhton programming", "sailing", "AI")
+    # "sailing" is a word, just not one the articles use; "failing" is no typo of it
+    assert gap.need_feed == ("sailing", "AI")
+    [typo] = gap.reword
+    assert typo.text == (
+        "no article matched 'pyhton programming'; stored articles say 'python' (3 articles) "
+        "— a typo?"
+    )
+
+
 # -- the digest's "Topics no feed covers" section ---------------------------------------
 
 
 def _digest(workspace: Path, *args: str) -> tuple[str, str, dict, str]:
     """Run curator and return the HTML, Markdown, JSON and text digests it wrote."""
     result = invoke(workspace, "run", "--format", "text", *args)
+    if "--no-fetch" in args:  # printing alone leaves output/ as published
+        invoke(workspace, "run", *args)
     folder = next((workspace / "output").glob("*-W*"))  # one week's folder
     return (
         (folder / "index.html").read_text(encoding="utf-8"),
@@ -120,6 +187,45 @@ def test_digest_lists_the_interests_no_article_matched(http_server: Server, work
         "Topics no feed covers (no match in the last 4 weeks):\n- Ivo <Birder>: bird migration\n"
         in text
     )
+
+
+def test_digest_says_which_interests_need_rewording(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    with (workspace / "contacts.yaml").open("a") as fh:
+        fh.write("  - name: Ivo <Birder>\n    interests: [bird migration, marahton training]\n")
+    html, md, data, text = _digest(workspace)
+
+    typo = (
+        "no article matched 'marahton training'; stored articles say 'marathon' (1 article) "
+        "— a typo?"
+    )
+    assert data["coverage"]["uncovered"] == [
+        {
+            "name": "Ivo <Birder>",
+            "interests": ["bird migration", "marahton training"],
+            "reword": [
+                {
+                    "interest": "marahton training",
+                    "phrase": "marahton training",
+                    "typos": [{"word": "marahton", "articles_say": "marathon", "articles": 1}],
+                    "apart": None,
+                    "advice": typo,
+                }
+            ],
+        }
+    ]
+    section = _section(html, '<section id="coverage"', "</section>")
+    assert ">Ivo &lt;Birder&gt;</a>: bird migration</li>" in section
+    assert "rewording them in contacts.yaml would help" in section
+    assert ">Ivo &lt;Birder&gt;</a>: " + typo.replace("'", "&#39;") + "</li>" in section
+    md_section = _section(md, "## Topics no feed covers\n", "## Feed health")
+    assert "- Ivo \\<Birder\\>: bird migration\n" in md_section
+    assert "rewording them in contacts.yaml would help" in md_section
+    assert "- Ivo \\<Birder\\>: no article matched 'marahton training'" in md_section
+    assert (
+        "Topics no feed covers (no match in the last 4 weeks):\n"
+        f"- Ivo <Birder>: bird migration\n- Ivo <Birder>: {typo}\n"
+    ) in text
 
 
 def test_digest_coverage_follows_new_interests_and_the_period(http_server: Server, workspace: Path):

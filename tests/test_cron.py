@@ -170,5 +170,6 @@ def test_exit_codes_are_documented_in_help():
         ("1", "nothing could be produced"),
         ("2", "configuration error"),
         ("75", "another curator run is using this workspace"),
+        ("130", "interrupted (Ctrl-C)"),
     ]:
         assert f"{code} " in text and meaning in text, code

@@ -70,6 +70,10 @@ def digest(workspace: Path) -> dict:
 
 def test_drafts_reuse_the_contacts_own_words(http_server: Server, workspace: Path):
     make_site(http_server, workspace)
+    contacts = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(
+        contacts.replace("notes: Renovating", "said: Renovating")
+    )
     invoke(workspace, "run")
     people = {p["name"]: p for p in digest(workspace)["people"]}
     drafts = {s["title"]: s["draft"] for s in people["Zoe Park"]["suggestions"]}
@@ -119,3 +123,90 @@ def test_a_workspace_template_overrides_the_draft(http_server: Server, workspace
     assert zack["suggestions"][0]["draft"] == (
         f"Yo Zack! marathon training: {http_server.url('/a/marathon.html')}"
     )
+
+
+# -- private notes stay private; `said` is what may be quoted back ------------------------
+
+LAID_OFF = "Got laid off in March and is still hunting for a Docker job; don't bring it up."
+DOCKER = (
+    "Docker images that build in seconds",
+    "Docker layers cache well when the Dockerfile copies the lock file first. A Docker job "
+    "on a build server then rebuilds only what changed, and Docker images stay small.",
+)
+PRIVATE_CONTACTS = f"""\
+contacts:
+  - name: Dan Moreau
+    email: dan@example.org
+    interests: [docker]
+    notes: "{LAID_OFF}"
+"""
+
+
+def _private_words(text: str) -> list[str]:
+    """The words of the note (longer than 3 letters) that occur in ``text``."""
+    words = {w.strip(".,;'").casefold() for w in LAID_OFF.split()}
+    found = {w for w in re.findall(r"[\w']+", text.casefold())}
+    return sorted(w for w in words if len(w) > 3 and w not in ("docker",) and w in found)
+
+
+def test_notes_never_reach_a_draft_or_mailto_in_any_format(http_server: Server, workspace: Path):
+    make_site(http_server, workspace, {"docker": DOCKER})
+    (workspace / "contacts.yaml").write_text(PRIVATE_CONTACTS)
+    invoke(workspace, "run")
+    folder = next((workspace / "output").glob("*/"))
+    data = json.loads((folder / "digest.json").read_text())
+    (dan,) = data["people"]
+    assert dan["suggestions"], "the Docker article reaches Dan"
+    sent = [s["draft"] for s in dan["suggestions"]] + [
+        unquote(s["share_link"]) for s in dan["suggestions"]
+    ]
+    html = (folder / "index.html").read_text()
+    sent += [unquote(unescape(h)) for h in re.findall(r'href="(mailto:[^"]*)"', html)]
+    sent += re.findall(r"<pre id=\"[^\"]*-note\">(.*?)</pre>", html, re.S)
+    md = (folder / "digest.md").read_text()
+    sent += [unquote(h) for h in re.findall(r"\(<(mailto:[^>]*)>\)", md)]
+    out = invoke(workspace, "suggest", "Dan Moreau", "--format", "json").stdout
+    sent += [s["draft"] for s in json.loads(out)] + [
+        unquote(s["share_link"]) for s in json.loads(out)
+    ]
+    assert len(sent) >= 7
+    for text in sent:
+        assert _private_words(text) == [], text
+        assert "docker job" not in text.casefold()
+    # ... and the note is shown to the user, beside Dan, in the page and its twins
+    assert LAID_OFF.replace("'", "&#39;") in html
+    assert LAID_OFF in md.replace("\\", "")
+    text_out = invoke(workspace, "run", "--no-fetch", "--format", "text").stdout
+    assert f"   Your notes: {LAID_OFF}" in text_out
+
+
+def test_said_may_be_quoted_in_the_draft(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    contacts = (workspace / "contacts.yaml").read_text()
+    (workspace / "contacts.yaml").write_text(
+        contacts.replace(
+            "    notes: Renovating a flat on Elm Street.\n",
+            "    notes: Renovating a flat on Elm Street.\n"
+            '    said: ["I\'m retrofitting a flat, one room at a time"]\n',
+        )
+    )
+    invoke(workspace, "run")
+    zoe = next(p for p in digest(workspace)["people"] if p["name"] == "Zoe Park")
+    drafts = {s["title"]: s["draft"] for s in zoe["suggestions"]}
+    retrofit = drafts[ARTICLES["retrofit"][0]]
+    assert "(I'm retrofitting a flat, one room at a time)" in retrofit
+    assert "Elm Street" not in " ".join(drafts.values())
+
+
+def test_a_workspace_template_cannot_read_the_notes(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    (workspace / "templates").mkdir()
+    (workspace / "templates" / "share.txt.j2").write_text(
+        "Hi {{ contact.first_name }} [{{ contact.notes }}] {{ note }} {{ article.url }}\n"
+    )
+    invoke(workspace, "run")
+    zoe = next(p for p in digest(workspace)["people"] if p["name"] == "Zoe Park")
+    assert zoe["suggestions"]
+    for s in zoe["suggestions"]:
+        assert s["draft"].startswith("Hi Zoe [] ")
+        assert "Elm" not in s["draft"]

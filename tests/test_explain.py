@@ -151,16 +151,16 @@ def test_a_url_with_tracking_parameters_finds_the_article(ws: Path) -> None:
 
 def test_unknown_url_is_an_error(ws: Path) -> None:
     result = explain(ws, "zoe", "https://example.org/nope", ok=False)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == (
         "Error: no stored article has the URL https://example.org/nope; "
-        "`curator suggest Zoe` lists stored articles with their URLs\n"
+        "`curator articles --search WORDS` lists stored articles with their URLs\n"
     )
 
 
 def test_unknown_person_is_an_error(ws: Path) -> None:
     result = explain(ws, "nobody at all", "https://example.org/plan", ok=False)
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert result.output.startswith("Error: ")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from conftest import Server, rss
 from ruamel.yaml import YAML
 from test_history import invoke
@@ -42,8 +43,60 @@ def test_add_keeps_comments_and_refuses_duplicates(workspace: Path):
     again = invoke(workspace, "feeds", "add", "HTTPS://EXAMPLE.org/one.xml#top")
     assert again.stdout == "HTTPS://EXAMPLE.org/one.xml#top is already in feeds.yaml\n"
     assert len(listed(workspace)) == 2
-    bad = invoke(workspace, "feeds", "add", "javascript:alert(1)", code=1)
+    bad = invoke(workspace, "feeds", "add", "javascript:alert(1)", code=2)
     assert bad.stderr.startswith("Error: 'javascript:alert(1)' is not a feed address")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("www.example.org/rss", "https://www.example.org/rss"),
+        ("example.org", "https://example.org"),
+        ("Example.ORG:8080/feed?x=1", "https://Example.ORG:8080/feed?x=1"),
+        ("blog.example.co.uk/feed/", "https://blog.example.co.uk/feed/"),
+    ],
+)
+def test_a_web_address_without_its_scheme_gets_https(workspace: Path, typed: str, stored: str):
+    (workspace / "feeds.yaml").write_text(FEEDS)
+    result = invoke(workspace, "feeds", "add", typed)
+    assert result.stdout == (
+        f"{typed} has no scheme; taken as {stored} (write http:// if the site has no https)\n"
+        f"Added {stored}; it is fetched on the next: curator run\n"
+    )
+    assert listed(workspace)[-1] == {"url": stored}
+    again = invoke(workspace, "feeds", "add", typed)
+    assert again.stdout.endswith(f"{stored} is already in feeds.yaml\n")
+
+
+def test_a_local_feed_file_must_exist(workspace: Path, tmp_path: Path):
+    (workspace / "feeds.yaml").write_text(FEEDS)
+    before = (workspace / "feeds.yaml").read_text()
+    for typed in ("feeds/mine.xml", "news.xml", (tmp_path / "gone.xml").as_uri()):
+        result = invoke(workspace, "feeds", "add", typed, code=2)
+        missing = (workspace / typed).resolve() if "://" not in typed else tmp_path / "gone.xml"
+        assert result.stderr == (
+            f"Error: no feed file at {missing} (a path is read from the workspace folder; "
+            "a web address starts with https://)\n"
+        ), typed
+    assert (workspace / "feeds.yaml").read_text() == before
+    for bad in ("ftp://example.org/feed.xml", "mailto:someone@example.org"):
+        result = invoke(workspace, "feeds", "add", bad, code=2)
+        assert result.stderr == (
+            f"Error: {bad!r} is not a feed address; give an http(s) URL or the path of a "
+            "feed file\n"
+        )
+    assert (workspace / "feeds.yaml").read_text() == before
+    # Files that exist are taken as they are typed, relative to the workspace or not.
+    (workspace / "feeds").mkdir()
+    (workspace / "feeds" / "mine.xml").write_text(rss([]))
+    (tmp_path / "there.xml").write_text(rss([]))
+    result = invoke(workspace, "feeds", "add", "feeds/mine.xml", "--name", "Mine")
+    assert result.stdout == "Added Mine; it is fetched on the next: curator run\n"
+    invoke(workspace, "feeds", "add", (tmp_path / "there.xml").as_uri())
+    assert [f["url"] for f in listed(workspace)[1:]] == [
+        "feeds/mine.xml",
+        (tmp_path / "there.xml").as_uri(),
+    ]
 
 
 def test_import_nested_opml_with_ampersands(workspace: Path):
@@ -97,7 +150,7 @@ def test_opml_cannot_point_at_files_outside_the_workspace(workspace: Path, tmp_p
         "</body></opml>"
     )
     result = invoke(workspace, "feeds", "import", str(opml))
-    assert result.stdout == "Added 1 feeds; 0 were already listed.\n"
+    assert result.stdout == "Added 1 feed; 0 were already listed.\n"
     assert "Skipped 'file:///etc/passwd'" in result.stderr
     assert "Skipped '../secret.xml'" in result.stderr
     assert listed(workspace) == [{"url": inside, "name": "mine"}]
@@ -109,11 +162,11 @@ def test_opml_with_a_doctype_or_garbage_is_refused(workspace: Path, tmp_path: Pa
         '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaa">]>'
         '<opml version="2.0"><body><outline xmlUrl="http://x/&a;"/></body></opml>'
     )
-    result = invoke(workspace, "feeds", "import", str(bomb), code=1)
+    result = invoke(workspace, "feeds", "import", str(bomb), code=2)
     assert result.stderr == "Error: bomb.opml: OPML with a DOCTYPE or entities is not accepted\n"
     junk = tmp_path / "junk.opml"
     junk.write_text("<html><body>hi</body></html>")
-    result = invoke(workspace, "feeds", "import", str(junk), code=1)
+    result = invoke(workspace, "feeds", "import", str(junk), code=2)
     assert "not an OPML file" in result.stderr
     assert not (workspace / "feeds.yaml").exists()
 

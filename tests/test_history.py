@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -149,17 +150,95 @@ def test_share_sets_last_contact_for_cadence(site: Server, workspace: Path):
 
 
 def test_bad_input_gives_clear_errors(site: Server, workspace: Path):
-    result = invoke(workspace, "shared", "zoe", "not a url", code=1)
+    result = invoke(workspace, "shared", "zoe", "not a url", code=2)
     assert (
         result.stderr == "Error: 'not a url' is not a web address; give the article's http(s) URL\n"
     )
-    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "soon", code=1)
+    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "soon", code=2)
     assert "is not a date" in result.stderr
     future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
-    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", future, code=1)
+    result = invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", future, code=2)
     assert "in the future" in result.stderr
-    result = invoke(workspace, "history", "nobody-at-all", code=1)
+    result = invoke(workspace, "history", "nobody-at-all", code=2)
     assert result.stderr.startswith("Error: no contact called 'nobody-at-all'")
+
+
+def history_rows(workspace: Path) -> list[tuple[str, str, str]]:
+    db = sqlite3.connect(workspace / ".curator" / "curator.db")
+    try:
+        return db.execute("SELECT contact, action, url FROM history ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def test_the_same_share_recorded_twice_is_one_record(site: Server, workspace: Path):
+    heat, title, today = (
+        site.url("/a/heat.html"),
+        ARTICLES["heat"][0],
+        f"{datetime.now(UTC):%Y-%m-%d}",
+    )
+    invoke(workspace, "shared", "zoe", heat, "--note", "on Signal")
+    # Again the same day: by another spelling of her name, of the URL, of the day.
+    for name, url, on in (
+        ("Zoe Park", heat, []),
+        ("zoe", heat + "?utm_source=digest", []),
+        ("zoe", heat, ["--on", "today"]),
+    ):
+        result = invoke(workspace, "shared", name, url, *on)
+        assert result.stdout == f"Already recorded: {title!r} shared with Zoe Park on {today}.\n"
+        assert result.stderr == ""
+    out = invoke(workspace, "history", "zoe").stdout
+    assert out.startswith("Zoe Park: 1 shared, most recently today\n")
+    assert out.count(title) == 1
+    # A URL curator never stored, twice: one record too.
+    elsewhere = "https://elsewhere.example/story"
+    invoke(workspace, "dismiss", "zack", elsewhere)
+    again = invoke(workspace, "dismiss", "zack", elsewhere)
+    assert again.stdout == f"Already recorded: {elsewhere} dismissed for Zack Lee on {today}.\n"
+    assert len(history_rows(workspace)) == 2
+    # Another day, another person or another action is a record of its own.
+    invoke(workspace, "shared", "zoe", heat, "--on", "yesterday")
+    invoke(workspace, "shared", "ana", heat)
+    invoke(workspace, "dismiss", "zoe", heat)
+    assert len(history_rows(workspace)) == 5
+
+
+def test_undo_takes_back_the_last_record(site: Server, workspace: Path):
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    assert (
+        invoke(workspace, "undo").stdout == "Nothing to undo: no share or dismissal is recorded.\n"
+    )
+    invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "2026-10-01")
+    invoke(workspace, "dismiss", "zoe", site.url("/a/retrofit.html"))
+    invoke(workspace, "shared", "zack", "https://elsewhere.example/story")
+    assert suggested(workspace, "zoe") == []
+
+    result = invoke(workspace, "undo")
+    assert result.stdout == (
+        f"Took back: https://elsewhere.example/story shared with Zack Lee on {today}.\n"
+    )
+    result = invoke(workspace, "undo")
+    assert result.stdout == (
+        f"Took back: {ARTICLES['retrofit'][0]!r} dismissed for Zoe Park on {today}.\n"
+    )
+    assert suggested(workspace, "zoe") == ["retrofit.html"]  # suggested again
+    out = invoke(workspace, "history", "zoe").stdout
+    assert "dismissed" not in out and ARTICLES["heat"][0] in out
+    result = invoke(workspace, "undo")
+    assert result.stdout == (
+        f"Took back: {ARTICLES['heat'][0]!r} shared with Zoe Park on 2026-10-01.\n"
+    )
+    assert history_rows(workspace) == []
+    assert (
+        invoke(workspace, "undo").stdout == "Nothing to undo: no share or dismissal is recorded.\n"
+    )
+
+
+def test_undo_in_a_workspace_that_never_recorded_anything(workspace: Path):
+    (workspace / "contacts.yaml").write_text(CONTACTS)
+    result = invoke(workspace, "undo")
+    assert result.stdout == "Nothing to undo: no share or dismissal is recorded.\n"
+    assert not (workspace / ".curator").exists()
 
 
 def test_history_of_someone_with_nothing_yet(site: Server, workspace: Path):

@@ -40,7 +40,7 @@ def test_init_creates_commented_files_that_load(tmp_path: Path) -> None:
 def test_init_explains_every_contact_field(tmp_path: Path) -> None:
     CliRunner().invoke(cli, ["init", str(tmp_path)], catch_exceptions=False)
     text = (tmp_path / "contacts.yaml").read_text()
-    for name in ("name", "email", "interests", "avoid", "notes", "cadence", "last_contact"):
+    for name in ("name", "email", "interests", "avoid", "notes", "said", "cadence", "last_contact"):
         assert f"#   {name}:" in text
     assert "{topic:" in text  # the long form of an interest is shown too
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from test_history import invoke
 
 from curator.errors import NameError_
 from curator.models import Contact
-from curator.names import resolve_contact
+from curator.names import resolve_contact, resolve_exact
 
 PEOPLE = [
     Contact("Zoe Park", ()),
@@ -83,18 +84,66 @@ def test_every_command_that_takes_a_name_resolves_it(workspace: Path):
         ["history"],
         ["shared", "{}", url],
         ["dismiss", "{}", url],
-        ["forget", "{}", "--yes"],
         ["suggest"],
+        ["explain", "{}", url],
     ):
         argv = [a.replace("{}", "alex") for a in args] if "{}" in args else [*args, "alex"]
-        result = invoke(workspace, *argv, code=1)
+        result = invoke(workspace, *argv, code=2)
         assert result.stderr == (
             "Error: 'alex' could be 'Alex Smith' or 'Alex Jones'; use the full name\n"
         ), args
         argv = [a.replace("{}", "zzzz") for a in args] if "{}" in args else [*args, "zzzz"]
-        result = invoke(workspace, *argv, code=1)
+        result = invoke(workspace, *argv, code=2)
         assert result.stderr.startswith("Error: no contact called 'zzzz'"), args
     assert "Chidi Okafor" in invoke(workspace, "history", "chidy").stdout
+    # forget, which deletes, takes no loose name at all (see test_forget.py).
+    result = invoke(workspace, "forget", "chidi", "--yes", code=2)
+    assert "did you mean 'Chidi Okafor'?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Zoe Park", "Zoe Park"),
+        ("  zoe   PARK ", "Zoe Park"),
+        ("ZOË PARKER", "Zoë Parker"),
+        ("zoe parker", "Zoë Parker"),  # accents folded when they decide nothing
+        ("madonna", "Madonna"),
+        ("chidi@example.org", "Chidi Okafor"),
+        (" CHIDI@Example.ORG ", "Chidi Okafor"),
+    ],
+)
+def test_exact_names_and_emails(typed: str, meant: str):
+    people = [*PEOPLE[:4], Contact("Chidi Okafor", (), email="chidi@example.org"), PEOPLE[5]]
+    assert resolve_exact(people, typed).name == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "candidates"),
+    [
+        ("chidi", ["'Chidi Okafor'"]),  # unique first name: still refused
+        ("okafor", ["'Chidi Okafor'"]),
+        ("okafor chidi", ["'Chidi Okafor'"]),
+        ("chidy okafor", ["'Chidi Okafor'"]),
+        ("alex", ["'Alex Jones'", "'Alex Smith'"]),
+        ("zoe", ["'Zoe Park'", "'Zoë Parker'"]),
+        ("madona", ["'Madonna'"]),
+    ],
+)
+def test_exact_resolution_refuses_every_guess_and_lists_candidates(typed, candidates):
+    with pytest.raises(NameError_) as err:
+        resolve_exact(PEOPLE, typed)
+    message = str(err.value)
+    assert message.startswith(f"{typed!r} is not exactly anyone's full name or email")
+    offered = message.split("did you mean ", 1)[1].split("?", 1)[0]
+    assert sorted(re.findall(r"'[^']+'", offered)) == candidates  # and nobody else
+
+
+def test_exact_resolution_of_nothing_like_anyone():
+    with pytest.raises(NameError_, match=r"^no contact has the full name or email 'xq'"):
+        resolve_exact(PEOPLE, "xq")
+    with pytest.raises(NameError_, match="give a contact's full name or email"):
+        resolve_exact(PEOPLE, "  ")
 
 
 # -- properties --------------------------------------------------------------------------
@@ -155,3 +204,44 @@ def test_a_unique_first_name_finds_its_contact(contacts: list[Contact], data):
 def test_resolution_never_prefers_someone_else_over_an_exact_match(contacts: list[Contact]):
     for contact in contacts:
         assert resolve_contact(contacts, contact.name) is contact
+
+
+def test_suggest_says_whom_a_loose_name_meant(http_server, workspace: Path):
+    from test_history import make_site
+
+    make_site(http_server, workspace)
+    invoke(workspace, "fetch")
+    text = invoke(workspace, "suggest", "zoe").stdout
+    assert text.startswith("Zoe Park:\n1. ")
+    md = invoke(workspace, "suggest", "zoee", "--format", "md").stdout
+    assert md.startswith("Zoe Park:\n\n1. [")
+    # the full name needs no echo, and JSON stays a plain list
+    assert invoke(workspace, "suggest", "Zoe Park").stdout.startswith("1. ")
+    out = invoke(workspace, "suggest", "zoe", "--format", "json").stdout
+    assert out.startswith("[")
+
+
+def _plain(text: str) -> str:
+    """Case, accents and spacing removed, independently of curator.text.fold."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+@settings(max_examples=100)
+@given(people, st.text(max_size=20))
+def test_exact_resolution_never_returns_anyone_but_the_named(contacts: list[Contact], typed: str):
+    try:
+        found = resolve_exact(contacts, typed)
+    except NameError_ as exc:
+        assert str(exc)
+        return
+    assert _plain(found.name) == _plain(typed)
+
+
+@settings(max_examples=100)
+@given(people)
+def test_exact_resolution_finds_everyone_by_their_own_name(contacts: list[Contact]):
+    for contact in contacts:
+        assert resolve_exact(contacts, contact.name) is contact

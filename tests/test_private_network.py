@@ -252,7 +252,7 @@ def test_opml_import_refuses_private_metadata_and_workspace_addresses(ws: Path, 
     )
     result = CliRunner().invoke(cli, ["-w", str(ws), "feeds", "import", str(opml)])
     assert result.exit_code == 0
-    assert result.stdout == "Added 1 feeds; 0 were already listed.\n"
+    assert result.stdout == "Added 1 feed; 0 were already listed.\n"
     feeds_yaml = (ws / "feeds.yaml").read_text()
     assert "example.org" in feeds_yaml
     assert not any(u in feeds_yaml for u in outlines[:-1])

@@ -75,7 +75,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(workspace: Path, http_server:
     assert result.exit_code == 0
     assert result.stderr == ""
     assert "\r" not in result.output
-    assert result.stdout == "6 new articles from 1 feeds\n"
+    assert result.stdout == "6 new articles from 1 feed\n"
 
 
 def test_progress_on_a_terminal(workspace: Path, http_server: Server) -> None:
@@ -83,14 +83,14 @@ def test_progress_on_a_terminal(workspace: Path, http_server: Server) -> None:
     _week(workspace, http_server, pages=3)
     code, out, shown = _run_on_pty(["-w", str(workspace), "fetch"])
     assert code == 0, shown
-    assert out == "3 new articles from 1 feeds\n"
+    assert out == "3 new articles from 1 feed\n"
     # Redrawn in place and finished with a newline, the last state complete.
     assert "\r" in shown
     assert _last_state(shown) == "feeds 1/1  articles 3/3"
     assert shown.endswith("\n")
     # Nothing new the second time: only the feeds are counted.
     code, out, shown = _run_on_pty(["-w", str(workspace), "fetch"])
-    assert (code, out) == (0, "0 new articles from 1 feeds\n")
+    assert (code, out) == (0, "0 new articles from 1 feed\n")
     assert _last_state(shown) == "feeds 1/1"
 
 

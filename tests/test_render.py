@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html.parser import HTMLParser
@@ -115,7 +116,7 @@ HOSTILE_ARTICLES = [
 HOSTILE_CONTACTS = """\
 contacts:
   - name: Ada <b>Gardener</b>
-    email: "ada@example.org?cc=boss@example.org"
+    email: "ada@example.org"  # a cc= here is refused on load (test_config)
     interests: [growing tomatoes, urban gardening]
     cadence: 7d
 """
@@ -151,6 +152,11 @@ def normal_workspace(root: Path) -> Path:
         ),
         encoding="utf-8",
     )
+    # Di, with a 7-day cadence and nothing shared, was first seen ten days ago: overdue
+    from curator.store import Store
+
+    with Store(root / ".curator" / "curator.db") as store:
+        store.first_seen(["di nobody"], datetime.now(UTC) - timedelta(days=10))
     return root
 
 
@@ -216,6 +222,8 @@ def sample_digest(hostile: bool = False) -> pipeline.Digest:
         (Interest("urban gardening"), Interest("growing tomatoes")),
         email="ada@example.org",
         cadence_days=14,
+        # notes may come from an imported address book: a stranger's text too
+        notes="<script>alert('notes')</script>\r\nBcc: x" if hostile else "Moving in May.",
     )
     bo = Contact("Bo Climber", (Interest("bouldering"),), cadence_days=30)
     cy = Contact("Cy Musician", (Interest("jazz piano"),))
@@ -348,6 +356,17 @@ def assert_inert(html: str) -> Page:
     return doc
 
 
+def outside_code(md: str) -> str:
+    """The Markdown without its code spans (literal text in every renderer), which only the
+    lines giving the `curator shared` and `curator dismiss` commands may hold."""
+    spans = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+    for line in md.splitlines():
+        if spans.search(line) and "not a web link" not in line:
+            assert re.match(r"   - (Sent it|Not for [^:]+): `+ ?curator (shared|dismiss) ", line)
+            assert spans.sub("", line).count("`") == 0, line
+    return spans.sub("", md)
+
+
 # -- tests ------------------------------------------------------------------------------
 
 
@@ -397,7 +416,7 @@ def test_hostile_feed_through_the_pipeline_is_inert(workspace: Path):
     assert "&lt;script&gt;alert(&#39;feed name&#39;)&lt;/script&gt;" in html
     assert "Ada &lt;b&gt;Gardener&lt;/b&gt;" in html
     md = (html_path.parent / "digest.md").read_text(encoding="utf-8")
-    assert not re.findall(r"(?<![\\(])<", md), "every < is escaped or opens a link target"
+    assert not re.findall(r"(?<![\\(])<", outside_code(md)), "every < is escaped or a link"
     assert "](<javascript" not in md and "\r" not in md
 
 
@@ -415,7 +434,7 @@ def test_hand_built_hostile_digest_is_inert_in_every_format():
     assert "https://evil.example/x?\"><script>alert('u')</script>" in doc.hrefs()
 
     md = render.render_digest(None, digest, "md")
-    assert not re.findall(r"(?<![\\(])<", md), "every < is escaped or opens a link target"
+    assert not re.findall(r"(?<![\\(])<", outside_code(md)), "every < is escaped or a link"
     assert "](<javascript" not in md and "](<data" not in md and "](<//" not in md
     assert "\r" not in md and "\x1b" not in md
 
@@ -458,12 +477,25 @@ def test_mailto_is_built_from_encoded_parts_only():
     )
     parts = urlsplit(link)
     assert parts.scheme == "mailto"
-    assert unquote(parts.path) == "ada@example.org?cc=boss@example.org"  # one odd address
+    assert parts.path == ""  # not one plain address: no recipient rather than two
     assert parse_qs(parts.query) == {
         "subject": ["Title Bcc: victim@example.org"],
         "body": ['Body & more\r\n<script>"'],
     }
     assert not re.search(r"[\s<>\"'&]", link.replace("&body=", ""))
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a@x.org,eve@evil.example", "a@x.org;eve@evil.example", "a@x.org eve@evil.example"],
+)
+def test_mailto_names_one_plain_address_or_none(email: str):
+    link = render.mailto(email, "Subject", "Body")
+    assert link == "mailto:?subject=Subject&body=Body"
+    assert (
+        render.mailto("ada+news@example.org", "S", "B")
+        == "mailto:ada%2Bnews@example.org?subject=S&body=B"
+    )
 
 
 def test_csp_hashes_match_the_inline_style_and_script():
@@ -500,9 +532,41 @@ def test_text_format_prints_a_plain_digest(workspace: Path):
     assert "Growing tomatoes Bcc: victim@example.org" in out
     assert "Problems this run:" in out
 
+    # re-rendered from stored articles, the page keeps the week's feed health
     CliRunner().invoke(cli, ["-w", str(workspace), "run", "--no-fetch"], catch_exceptions=False)
     page = next((workspace / "output").glob("*/index.html")).read_text(encoding="utf-8")
-    assert "No feed was read for this digest" in page and "without problems" not in page
+    assert "1 of 2 feeds read fine" in page and "No feed was read" not in page
+    assert "&lt;img src=x onerror=alert(10)&gt;" in page  # the failing feed, named
+
+
+def _output(root: Path) -> dict[str, bytes]:
+    files = (root / "output").rglob("*")
+    return {str(p.relative_to(root)): p.read_bytes() for p in files if p.is_file()}
+
+
+def test_printing_the_digest_leaves_the_published_week_alone(workspace: Path):
+    normal_workspace(workspace)
+    invoke = CliRunner().invoke
+    assert invoke(cli, ["-w", str(workspace), "run"]).exit_code == 0
+    published = _output(workspace)
+    week = next(p for p in published if p.endswith("/index.html") and p.count("/") == 2)
+    assert "Old Blog" in published[week].decode()  # the failing feed, in the health section
+
+    printed = invoke(cli, ["-w", str(workspace), "run", "--no-fetch", "--format", "text"])
+    assert (printed.exit_code, printed.stderr) == (0, "")
+    assert printed.stdout.startswith("Week ")
+    assert "Growing tomatoes in a small urban garden" in printed.stdout
+    assert "Problems this run:\n- Old Blog: " in printed.stdout  # the week's, from its fetch
+    assert _output(workspace) == published  # byte for byte, the index too
+
+    # with no fetch this week, a re-rendered page says so
+    import sqlite3
+
+    with sqlite3.connect(workspace / ".curator" / "curator.db") as db:
+        db.execute("UPDATE runs SET started_at = '2000-01-03T07:00:00+00:00'")
+    assert invoke(cli, ["-w", str(workspace), "run", "--no-fetch"]).exit_code == 0
+    page = (workspace / week).read_text(encoding="utf-8")
+    assert "No feed was read for this digest" in page and "Old Blog" not in page
 
 
 def test_index_lists_digests_newest_first_with_counts(workspace: Path):
@@ -563,3 +627,49 @@ def test_rendered_digest_matches_golden_file(fmt: str):
         f"{golden.name} changed; if intended, rerun with CURATOR_UPDATE_GOLDEN=1 and review"
         " the diff"
     )
+
+
+# -- closing the loop: the shared/dismiss commands on the page ---------------------------
+
+
+def test_record_commands_survive_a_shell_and_name_the_same_article():
+    from curator.urls import canonical_url
+
+    url = "https://example.org/it's a <test>?q=1&b=`x`;rm -rf ~"
+    contact = Contact("Dara O'Brien", (Interest("x"),))
+    article = Article(id=1, url=url, title="T", text="")
+    commands = render.record_commands(Suggestion(contact, article, 1.0, ()))
+    assert set(commands) == {"shared", "dismiss"}
+    for action, command in commands.items():
+        args = shlex.split(command)
+        assert args[:3] == ["curator", action, "Dara O'Brien"] and len(args) == 4
+        assert canonical_url(args[3]) == canonical_url(url)
+        assert not re.search(r"[\s<>`]", args[3])
+    md = render.md_code(commands["shared"])
+    assert md.startswith("`curator shared ") and md.endswith("'`")
+    assert render.md_code("a `b` c") == "``a `b` c``"
+    assert render.md_code("`x") == "`` `x ``"
+    # a link curator would refuse to record gets no command
+    bad = Article(id=2, url="javascript:alert(1)", title="T", text="")
+    assert render.record_commands(Suggestion(contact, bad, 1.0, ())) == {}
+
+
+def test_the_commands_on_the_page_record_the_share(http_server, workspace: Path):
+    from test_history import invoke, make_site, suggested
+
+    make_site(http_server, workspace)
+    invoke(workspace, "run")
+    folder = next((workspace / "output").glob("*/"))
+    doc = Page((folder / "index.html").read_text(encoding="utf-8"))
+    text = "\n".join(doc.text)
+    md = (folder / "digest.md").read_text(encoding="utf-8")
+    before = suggested(workspace, "Zoe Park")
+    assert len(before) >= 2
+    shared_cmd = next(line for line in text.splitlines() if line.startswith("curator shared 'Zoe"))
+    dismiss_cmd = next(line for line in text.splitlines() if line.startswith("curator dismiss "))
+    assert f"`{shared_cmd}`" in md and f"`{dismiss_cmd}`" in md
+    args = shlex.split(shared_cmd)
+    out = invoke(workspace, *args[1:]).stdout
+    assert out.startswith("Recorded: '") and "' shared with Zoe Park on " in out
+    slug = args[3].rsplit("/", 1)[-1]
+    assert slug in before and slug not in suggested(workspace, "Zoe Park")

@@ -4,6 +4,7 @@ index, never by reading every stored article, and old databases gain that index.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,3 +85,40 @@ def test_a_shared_link_is_found_without_reading_texts(store: Store) -> None:
     )
     legacy = store.article_by_canonical_url("https://ex.org/legacy?utm_source=mail")
     assert legacy is not None and legacy.title == "Legacy"
+
+
+def test_queued_entries_come_back_whole_until_their_articles_are_stored(tmp_path: Path):
+    from curator.models import Entry
+
+    entries = [
+        Entry("https://ex.org/a?x=1", "Tomatoes «à» \u2028", "sum", "<p>all</p>", "Ann", now()),
+        Entry("https://ex.org/b", "Undated", published=None),
+    ]
+    with Store(tmp_path / "curator.db") as store:
+        feed = store.feed_state("https://ex.org/feed.xml").id
+        with store.transaction():
+            new = store.queue_entries(feed, [("https://ex.org/a", entries[0]), ("k-b", entries[1])])
+        assert new == ["https://ex.org/a", "k-b"]
+        assert store.queue_entries(feed, [("k-c", entries[1]), ("k-b", entries[1])]) == ["k-c"]
+        store.drop_stored_entries(["k-c"])
+        got = store.pending_entries()
+        assert [(f, key) for f, key, _ in got] == [(feed, "https://ex.org/a"), (feed, "k-b")]
+        assert got[0][2] == replace(
+            entries[0], published=entries[0].published.replace(microsecond=0)
+        )
+        assert got[1][2] == entries[1]
+        _add(store, 1, 0)  # stores https://ex.org/0/0: not queued, changes nothing
+        store.add_article(
+            url="k-b",
+            link="https://ex.org/b",
+            title="Undated",
+            text="t",
+            author="",
+            published=None,
+            feed_id=feed,
+            feed_name="",
+            source="feed",
+        )
+        assert [key for _, key, _ in store.pending_entries()] == ["https://ex.org/a"]
+        store.drop_stored_entries(["https://ex.org/a"])
+        assert store.pending_entries() == []
