@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -20,7 +22,7 @@ import click
 
 from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
-from curator.errors import CuratorError
+from curator.errors import DAMAGE_MESSAGES, INTERRUPTED, CuratorError, damaged_database
 from curator.lock import workspace_lock
 from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
@@ -48,21 +50,65 @@ class Context:
         self.quiet = quiet
 
     def workspace(self, **overrides: Any) -> Workspace:
-        return open_workspace(self.workspace_path, **overrides)
+        self.opened = open_workspace(self.workspace_path, **overrides)
+        return self.opened
+
+    def db_path(self) -> str:
+        """The database of the workspace a command opened, for error messages."""
+        opened = getattr(self, "opened", None)
+        return str(opened.db_path) if opened else "the workspace database"
 
 
 def _handle_errors(fn: Callable) -> Callable:
-    """Turn CuratorError into a one-line message and its exit code; no tracebacks."""
+    """Turn every failure into one line on stderr and its exit code: a CuratorError says
+    what to do; anything unexpected names what failed, with the traceback under -v."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except CuratorError as exc:
-            click.echo(f"Error: {one_line(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
+            _fail(str(exc), exc.exit_code)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:
+            _fail(INTERRUPTED, 130, prefix="")
+        except sqlite3.DatabaseError as exc:
+            state = click.get_current_context().find_object(Context)
+            path = state.db_path() if state else "the workspace database"
+            if "disk is full" in str(exc):
+                _fail(f"could not write {path}: the disk is full; nothing was lost", 1)
+            if not any(words in str(exc) for words in DAMAGE_MESSAGES):
+                _unexpected(exc)
+            _fail(str(damaged_database(path, exc)), 1)
+        except OSError as exc:
+            if exc.strerror is None:
+                _unexpected(exc)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"could not read or write {where}{exc.strerror}", 1)
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            _unexpected(exc)
 
     return wrapper
+
+
+def _fail(message: str, code: int, prefix: str = "Error: ") -> None:
+    click.echo(f"{prefix}{one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _unexpected(exc: BaseException) -> None:
+    """A failure curator did not foresee: one line, the traceback under -v."""
+    context = click.get_current_context(silent=True)
+    state = context.find_object(Context) if context else None
+    if state and state.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    command = " ".join(["curator", *context.command_path.split()[1:]]) if context else "curator"
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    hint = "" if state and state.verbose else " (run with -v to see the details)"
+    _fail(f"{command} failed unexpectedly: {detail}{hint}", 1)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -562,9 +608,11 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     contact = resolve_exact(load_contacts(workspace), name)
     who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
-        click.confirm(
-            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?", abort=True
-        )
+        if not click.confirm(
+            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?"
+        ):
+            click.echo("Nothing was changed.")
+            sys.exit(1)
     elif not ctx.quiet:
         click.echo(f"Forgetting {one_line(who)} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):

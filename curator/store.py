@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from curator import tokens
+from curator.errors import DAMAGE_MESSAGES, damaged_database
 from curator.files import PRIVATE_FILE, private_dir, refuse_symlink
 from curator.models import Article
 from curator.urls import canonical_url
@@ -216,13 +217,20 @@ class Store:
             _private_database(self.path)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        # Overwrite deleted content so a forgotten contact's bytes do not linger in free pages.
-        self.db.execute("PRAGMA secure_delete=ON")
-        self.migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            # Overwrite deleted content so a forgotten contact's bytes do not linger in
+            # free pages.
+            self.db.execute("PRAGMA secure_delete=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if any(words in str(exc) for words in DAMAGE_MESSAGES):
+                raise damaged_database(self.path, exc) from None
+            raise
 
     def close(self) -> None:
         self.db.close()

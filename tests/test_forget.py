@@ -93,7 +93,8 @@ def test_forget_asks_first_and_no_keeps_everything(http_server: Server, workspac
         "Forget Zoe Park <zoe@example.org> everywhere (contacts.yaml, history, past digests)? "
         "[y/N]" in result.output
     )
-    assert "Aborted!" in result.output
+    assert result.output.endswith("[y/N]: n\nNothing was changed.\n")
+    assert "Aborted!" not in result.output
     assert (workspace / "contacts.yaml").read_bytes() == before
     result = invoke(workspace, "forget", "Zoe Park", input="y\n")
     assert "Forgot Zoe Park" in result.stdout

@@ -1,0 +1,195 @@
+"""Never lose the user's history: a damaged database, a full disk, no raw tracebacks."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Server
+from test_history import invoke, make_site
+
+from curator import pipeline, render
+from curator.config import open_workspace
+
+PAGE = 4096
+
+
+def damage_pages(db: Path, first: int = 5, last: int = 12) -> None:
+    """Overwrite pages in the middle of the file, as a failing disk or a cut copy does."""
+    data = bytearray(db.read_bytes())
+    assert len(data) > (last + 1) * PAGE
+    data[first * PAGE : (last + 1) * PAGE] = b"Z" * ((last + 1 - first) * PAGE)
+    db.write_bytes(bytes(data))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def ran(http_server: Server, workspace: Path) -> Server:
+    make_site(http_server, workspace)
+    invoke(workspace, "run")
+    return http_server
+
+
+def test_damaged_pages_give_one_line_naming_the_file_for_every_command(
+    ran: Server, workspace: Path
+):
+    db = workspace / ".curator" / "curator.db"
+    damage_pages(db)
+    expected = (
+        f"Error: the database {db} cannot be read (database disk image is malformed); "
+        f"run: curator doctor --repair\n"
+    )
+    url = ran.url("/a/heat.html")
+    for args in (["run", "--no-fetch"], ["suggest", "zoe"], ["explain", "zoe", url], ["articles"]):
+        result = invoke(workspace, *args, code=1)
+        assert result.stderr == expected, args
+
+
+def test_a_file_that_is_not_a_database_is_named(ran: Server, workspace: Path):
+    db = workspace / ".curator" / "curator.db"
+    db.write_text("hello, not a database\n")
+    for args in (["suggest", "zoe"], ["history", "zoe"], ["contacts", "list"], ["run"]):
+        result = invoke(workspace, *args, code=1)
+        assert result.stderr == (
+            f"Error: the database {db} cannot be read (file is not a database); "
+            f"run: curator doctor --repair\n"
+        ), args
+    assert db.read_text() == "hello, not a database\n"  # never overwritten
+
+
+def _failing_write(fail_on: str):
+    real = render.atomic_write
+
+    def write(path: Path, data: str | bytes) -> None:
+        if path.name == fail_on:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, data)
+
+    return write
+
+
+@pytest.mark.parametrize("fail_on", ["digest.json", "index.html"])
+def test_a_failed_write_keeps_the_previous_digest_and_index(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch, fail_on: str
+):
+    output = workspace / "output"
+    (week,) = [p for p in output.iterdir() if p.is_dir()]
+    (week / "index.html").write_text("last week's digest as it was\n")
+    before = tree(output)
+    monkeypatch.setattr(render, "atomic_write", _failing_write(fail_on))
+    result = invoke(workspace, "run", "--no-fetch", code=1)
+    assert result.stderr == (
+        f"Error: could not write the digest {week}: No space left on device; "
+        f"the previous digest and index are unchanged\n"
+    )
+    assert tree(output) == before  # no partial folder, nothing half written
+    assert sorted(p.name for p in output.iterdir()) == sorted(["index.html", week.name])
+    monkeypatch.undo()
+    invoke(workspace, "run", "--no-fetch")  # the next run works
+    assert (week / "index.html").read_text() != "last week's digest as it was\n"
+
+
+def test_a_format_not_rewritten_stays_with_its_mode(ran: Server, workspace: Path):
+    (week,) = [p for p in (workspace / "output").iterdir() if p.is_dir()]
+    (week / "index.html").chmod(0o644)
+    md = (week / "digest.md").read_bytes()
+    pipeline.run(open_workspace(str(workspace)), fetch_feeds=False, formats=("html", "json"))
+    assert (week / "digest.md").read_bytes() == md
+    assert (week / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or sys.platform != "linux", reason="mounts a tmpfs")
+def test_a_full_disk_keeps_the_previous_digest(ran: Server, workspace: Path, tmp_path: Path):
+    """A real full filesystem: output/ on a 200 KB tmpfs, filled up to the last bytes."""
+    output = workspace / "output"
+    saved = tmp_path / "saved"
+    output.rename(saved)
+    output.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(output)]).returncode:
+        pytest.skip("tmpfs cannot be mounted here")
+    try:
+        for p in saved.rglob("*"):
+            target = output / p.relative_to(saved)
+            target.mkdir() if p.is_dir() else target.write_bytes(p.read_bytes())
+        before = tree(output)
+        filler = output / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"x" * 512):
+                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
+        result = invoke(workspace, "run", "--no-fetch", code=1)
+        (week,) = [p for p in output.iterdir() if p.is_dir()]
+        assert result.stderr == (
+            f"Error: could not write the digest {week}: No space left on device; "
+            f"the previous digest and index are unchanged\n"
+        )
+        filler.unlink()
+        assert tree(output) == before
+        invoke(workspace, "run", "--no-fetch")  # with room again, the next run works
+        assert tree(output) != before
+    finally:
+        subprocess.run(["umount", str(output)], check=True)
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom in matching")
+
+
+def test_an_unexpected_failure_is_one_line_and_v_shows_the_traceback(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(pipeline, "build_digest", _boom)
+    result = invoke(workspace, "run", "--no-fetch", code=1)
+    assert result.stderr == (
+        "Error: curator run failed unexpectedly: RuntimeError: boom in matching "
+        "(run with -v to see the details)\n"
+    )
+    result = invoke(workspace, "-v", "run", "--no-fetch", code=1)
+    assert "Traceback (most recent call last)" in result.stderr
+    assert 'raise RuntimeError("boom in matching")' in result.stderr
+    assert result.stderr.endswith(
+        "Error: curator run failed unexpectedly: RuntimeError: boom in matching\n"
+    )
+
+
+def test_an_unexpected_failure_in_a_real_process(ran: Server, workspace: Path):
+    code = (
+        "import curator.pipeline as p\n"
+        "def boom(*a, **k): raise ValueError('boom')\n"
+        "p.build_digest = boom\n"
+        "from curator.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "-w", str(workspace), "run", "--no-fetch"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: curator run failed unexpectedly: ValueError: boom "
+        "(run with -v to see the details)\n"
+    )
+
+
+def test_ctrl_c_is_one_line_and_exit_130(ran: Server, workspace: Path, monkeypatch):
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "build_digest", interrupt)
+    result = invoke(workspace, "run", "--no-fetch", code=130)
+    assert result.stderr == "Interrupted.\n"
+    monkeypatch.setattr(pipeline, "suggest", interrupt)
+    assert invoke(workspace, "suggest", "zoe", code=130).stderr == "Interrupted.\n"
