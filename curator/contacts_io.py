@@ -30,7 +30,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact, plain_email
 from curator.errors import ConfigError, CuratorError, UsageError
-from curator.files import atomic_write
+from curator.files import atomic_write, snapshot
 from curator.models import Contact
 from curator.textutil import clean_text, one_line
 
@@ -157,6 +157,7 @@ def remove_contact(workspace: Workspace, contact: Contact) -> None:
     The entry's own lines go, with the comment lines directly above it (they describe it);
     the comments above the next entry stay with that entry.
     """
+    before = snapshot(workspace.contacts_path)
     text, data = _load(workspace)
     people = data.get("contacts") or []
     found = [i for i, item in enumerate(people) if _entry_key(item) == contact.key]
@@ -168,7 +169,7 @@ def remove_contact(workspace: Workspace, contact: Contact) -> None:
         # Flow style or an unusual layout: let ruamel re-emit the file instead.
         del people[i]
         new_text = _dump(text, data)
-    atomic_write(workspace.contacts_path, new_text)
+    atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
 
 
 def _remove_lines(text: str, people: CommentedSeq, i: int) -> str | None:
@@ -507,6 +508,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
     """Merge an address-book export into contacts.yaml: by email, else by name."""
     kind, people = read_people(path)
     report = ImportReport(kind, read=len(people))
+    before = snapshot(workspace.contacts_path)
     text, data = _load(workspace)
     if data.get("contacts") is None:
         data["contacts"] = CommentedSeq()
@@ -562,7 +564,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
         # Refuse to write a file curator itself could not read back.
         for n, item in enumerate(_yaml(new_text).load(new_text)["contacts"] or [], 1):
             parse_contact(item, f"{CONTACTS_FILE}, entry {n}")
-        atomic_write(workspace.contacts_path, new_text)
+        atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
     return report
 
 

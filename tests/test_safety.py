@@ -193,3 +193,73 @@ def test_ctrl_c_is_one_line_and_exit_130(ran: Server, workspace: Path, monkeypat
     assert result.stderr == "Interrupted.\n"
     monkeypatch.setattr(pipeline, "suggest", interrupt)
     assert invoke(workspace, "suggest", "zoe", code=130).stderr == "Interrupted.\n"
+
+
+# -- the user's own files: an edit made while curator works on them is never lost ----------
+
+SAVED = "\n# saved in an editor meanwhile\n"
+
+
+def _editing(module: object, name: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``module.name`` append to ``path`` first, as the user saving it at that moment."""
+    real = getattr(module, name)
+
+    def edit_then(*args: object, **kwargs: object) -> object:
+        with path.open("a") as fh:
+            fh.write(SAVED)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, edit_then)
+
+
+def test_forget_refuses_to_overwrite_a_contacts_file_edited_meanwhile(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from curator import contacts_io
+
+    contacts = workspace / "contacts.yaml"
+    state = tree(workspace / ".curator")
+    _editing(contacts_io, "_remove_lines", contacts, monkeypatch)
+    result = invoke(workspace, "forget", "Zoe Park", "--yes", code=1)
+    assert result.stderr == (
+        "Error: contacts.yaml changed while curator was editing it (saved in an editor?); "
+        "nothing was written: run the command again\n"
+    )
+    assert contacts.read_text().endswith(SAVED) and "Zoe Park" in contacts.read_text()
+    assert tree(workspace / ".curator") == state  # the history is untouched too
+    assert [p.name for p in workspace.iterdir() if p.name.startswith(".contacts")] == []
+    monkeypatch.undo()
+    invoke(workspace, "forget", "Zoe Park", "--yes")  # run again: it works, the edit kept
+    assert contacts.read_text().endswith(SAVED) and "Zoe Park" not in contacts.read_text()
+
+
+def test_imports_and_feeds_add_refuse_a_file_edited_meanwhile(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from curator import contacts_io, opml
+
+    contacts, feeds = workspace / "contacts.yaml", workspace / "feeds.yaml"
+    contacts.write_text("contacts:\n  - name: Ana Souza\n    interests: [heat pumps]\n")
+    feeds.write_text("feeds:\n  - url: https://example.org/feed.xml\n")
+    card = tmp_path / "people.vcf"
+    card.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Lena Berg\nCATEGORIES:cycling\nEND:VCARD\n")
+    outline = tmp_path / "subs.opml"
+    outline.write_text(
+        '<opml version="2.0"><body><outline type="rss" xmlUrl="https://example.net/rss"/>'
+        "</body></opml>"
+    )
+    for module, name, path, args in (
+        (contacts_io, "_dump", contacts, ["contacts", "import", str(card)]),
+        (opml, "refusal", feeds, ["feeds", "add", "https://example.com/atom.xml"]),
+        (opml, "refusal", feeds, ["feeds", "import", str(outline)]),
+    ):
+        edited = path.read_text() + SAVED
+        with monkeypatch.context() as patch:
+            _editing(module, name, path, patch)
+            result = invoke(workspace, *args, code=1)
+        assert result.stderr == (
+            f"Error: {path.name} changed while curator was editing it (saved in an editor?); "
+            f"nothing was written: run the command again\n"
+        ), args
+        assert path.read_text() == edited, args
+    assert "Lena Berg" not in contacts.read_text() and "example.com" not in feeds.read_text()
