@@ -278,11 +278,22 @@ def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool
     workspace = ctx.workspace(since=since, per_contact=per_contact)
     with workspace_lock(workspace.lock_path):
         report, digest = pipeline.run(workspace, progress=_progress(ctx), fetch_feeds=not no_fetch)
+        _backup(workspace)
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)
     elif not ctx.quiet:
         click.echo(report.digest_path)
+
+
+def _backup(workspace: Workspace) -> None:
+    """Back up the database after a run; a backup that fails is said but fails nothing."""
+    from curator.store import backup_workspace
+
+    try:
+        backup_workspace(workspace)
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"Warning: the database was not backed up: {one_line(str(exc))}", err=True)
 
 
 def _summarise(ctx: Context, report: Any) -> None:

@@ -704,9 +704,10 @@ def file_mentions(path: Path, contact: Contact) -> bool:
 
 def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
     """Remove a person from contacts.yaml, the database and every generated digest."""
-    from curator.store import Store
+    from curator.store import Store, backup_workspace
 
     report = ForgetReport(contact)
+    backup_workspace(workspace)  # for a forget cut short; rewritten below like the rest
     remove_contact(workspace, contact)
     from curator import coverage
 
@@ -721,6 +722,7 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
                 for row in store.db.execute("SELECT title, text, author FROM articles")
                 if mentions("\n".join(row).encode("utf-8"), contact)
             )
+    forget_in_backups(workspace, contact)
     report.digests_rewritten = rerender_without(workspace, contact)
     for folder in (workspace.state_dir, workspace.output_dir):
         if folder.is_dir() and not folder.is_symlink():
@@ -730,6 +732,20 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
                 if p.is_file() and not p.is_symlink() and file_mentions(p, contact)
             ]
     return report
+
+
+def forget_in_backups(workspace: Workspace, contact: Contact) -> None:
+    """Forget the person in every backup of the database too; a backup that cannot be
+    opened is deleted, as it can neither be restored nor cleaned of them."""
+    from curator.store import Store, list_backups
+
+    for path in list_backups(workspace.backups_dir):
+        try:
+            with Store(path) as copy:
+                _scrub_notes(copy, contact)
+                copy.forget_contact(contact.key)
+        except CuratorError:
+            path.unlink()
 
 
 def _scrub_notes(store: Any, contact: Contact) -> None:
@@ -767,8 +783,8 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     rewritten = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json")):
         folder = data_file.parent
-        if folder.is_symlink():
-            continue  # not a folder curator made: it is never written through
+        if folder.is_symlink() or folder.name.startswith("."):
+            continue  # not a folder curator made, or a week's being written
         if not any(file_mentions(p, contact) for p in folder.iterdir() if p.is_file()):
             continue
         import json

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -218,7 +221,8 @@ def test_forget_refuses_to_overwrite_a_contacts_file_edited_meanwhile(
     from curator import contacts_io
 
     contacts = workspace / "contacts.yaml"
-    state = tree(workspace / ".curator")
+    db = workspace / ".curator" / "curator.db"
+    state = db.read_bytes()
     _editing(contacts_io, "_remove_lines", contacts, monkeypatch)
     result = invoke(workspace, "forget", "Zoe Park", "--yes", code=1)
     assert result.stderr == (
@@ -226,7 +230,7 @@ def test_forget_refuses_to_overwrite_a_contacts_file_edited_meanwhile(
         "nothing was written: run the command again\n"
     )
     assert contacts.read_text().endswith(SAVED) and "Zoe Park" in contacts.read_text()
-    assert tree(workspace / ".curator") == state  # the history is untouched too
+    assert db.read_bytes() == state  # the history is untouched too
     assert [p.name for p in workspace.iterdir() if p.name.startswith(".contacts")] == []
     monkeypatch.undo()
     invoke(workspace, "forget", "Zoe Park", "--yes")  # run again: it works, the edit kept
@@ -263,3 +267,54 @@ def test_imports_and_feeds_add_refuse_a_file_edited_meanwhile(
         ), args
         assert path.read_text() == edited, args
     assert "Lena Berg" not in contacts.read_text() and "example.com" not in feeds.read_text()
+
+
+# -- backups --------------------------------------------------------------------------------
+
+
+def history_rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT contact, url, action, note FROM history ORDER BY id").fetchall()
+
+
+def test_each_run_leaves_a_private_intact_backup_and_keeps_the_last_few(
+    ran: Server, workspace: Path
+):
+    (workspace / "curator.yaml").write_text("extract_workers: 1\nbackups: 3\n")
+    backups = workspace / ".curator" / "backups"
+    (first,) = backups.iterdir()
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600
+    invoke(workspace, "shared", "zoe", ran.url("/a/heat.html"), "--note", "on Signal")
+    for _ in range(4):
+        invoke(workspace, "run", "--no-fetch")
+    kept = sorted(backups.iterdir())
+    assert len(kept) == 3 and first not in kept
+    newest = kept[-1]
+    with sqlite3.connect(newest) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert history_rows(newest) == history_rows(workspace / ".curator" / "curator.db")
+    assert [r[3] for r in history_rows(newest)] == ["on Signal"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
+
+
+def test_no_backups_when_the_setting_is_zero(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    (workspace / "curator.yaml").write_text("extract_workers: 1\nbackups: 0\n")
+    invoke(workspace, "run")
+    assert not (workspace / ".curator" / "backups").exists()
+
+
+def test_a_database_of_an_earlier_version_is_backed_up_before_migrating(
+    ran: Server, workspace: Path
+):
+    db = workspace / ".curator" / "curator.db"
+    shutil.rmtree(workspace / ".curator" / "backups")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE contacts_seen")
+        conn.execute("DELETE FROM migrations WHERE name = 'm008_contacts_seen'")
+    invoke(workspace, "history", "zoe")
+    (backup,) = (workspace / ".curator" / "backups").iterdir()
+    with sqlite3.connect(backup) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "articles" in tables and "contacts_seen" not in tables  # as it was before
