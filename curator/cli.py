@@ -548,20 +548,42 @@ def _record(
 
 
 @cli.command("history")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Everyone's history (for --format json|csv).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 @click.pass_obj
 @_handle_errors
-def history_(ctx: Context, name: str) -> None:
+def history_(ctx: Context, name: str | None, everyone: bool, fmt: str) -> None:
     """List what you shared with NAME and what you dismissed, newest first.
+
+    With --format json or csv, the records (person, email, action, date, url, title,
+    note) are printed oldest first, to keep in a file of your own; --all takes
+    everyone's. In CSV, a cell starting with = + - or @ gets a leading ' so that a
+    spreadsheet shows it as text.
 
     \b
     Example:
       curator history zoe
+      curator history --all --format csv > history.csv
     """
     from curator import history
+    from curator.errors import UsageError
 
-    contact, items = history.history(ctx.workspace(), name)
-    click.echo(history.format_history(contact, items), nl=False)
+    if everyone == bool(name):
+        raise UsageError("give one person's NAME, or --all for everyone's history")
+    if everyone and fmt == "text":
+        raise UsageError("--all goes with --format json or --format csv")
+    if fmt == "text":
+        contact, items = history.history(ctx.workspace(), name or "")
+        click.echo(history.format_history(contact, items), nl=False)
+        return
+    records = history.export_history(ctx.workspace(), name)
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        click.echo(history.history_csv(records), nl=False)
 
 
 @cli.command()

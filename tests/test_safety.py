@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
+import json
 import os
 import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -318,3 +322,30 @@ def test_a_database_of_an_earlier_version_is_backed_up_before_migrating(
     with sqlite3.connect(backup) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "articles" in tables and "contacts_seen" not in tables  # as it was before
+
+
+# -- the history is the user's: export in open formats ----------------------------------------
+
+
+def test_history_exports_everyone_as_json_and_csv(ran: Server, workspace: Path):
+    heat, retro = ran.url("/a/heat.html"), ran.url("/a/retrofit.html")
+    invoke(workspace, "shared", "zoe", heat, "--note", "on Signal", "--on", "2026-11-02")
+    invoke(workspace, "dismiss", "ana", retro, "--note", "=HYPERLINK(1)")
+    today = datetime.now(UTC).date().isoformat()
+    records = json.loads(invoke(workspace, "history", "--all", "--format", "json").stdout)
+    assert [
+        (r["person"], r["email"], r["action"], r["date"], r["url"], r["note"]) for r in records
+    ] == [
+        ("Zoe Park", "zoe@example.org", "shared", "2026-11-02", heat, "on Signal"),
+        ("Ana Souza", "", "dismissed", today, retro, "=HYPERLINK(1)"),
+    ]
+    rows = list(
+        csv.reader(io.StringIO(invoke(workspace, "history", "--all", "--format", "csv").stdout))
+    )
+    assert rows[0] == ["person", "email", "action", "date", "url", "title", "note"]
+    assert rows[1][:5] == ["Zoe Park", "zoe@example.org", "shared", "2026-11-02", heat]
+    assert rows[2][-1] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
+    one = json.loads(invoke(workspace, "history", "zoe", "--format", "json").stdout)
+    assert [r["person"] for r in one] == ["Zoe Park"]
+    result = invoke(workspace, "history", code=2)
+    assert result.stderr == "Error: give one person's NAME, or --all for everyone's history\n"
