@@ -884,6 +884,59 @@ def coverage(ctx: Context, weeks: int | None) -> None:
     click.echo(cov.format_coverage(articles, gaps, weeks), nl=False)
 
 
+@cli.command()
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Restore the newest intact backup of a damaged database (or salvage it).",
+)
+@click.pass_obj
+@_handle_errors
+def doctor(ctx: Context, repair: bool) -> None:
+    """Check the workspace and say in plain words what is wrong.
+
+    Checks that feeds.yaml and contacts.yaml read, that the database and its backups
+    are intact, that output/ can be written, and prints the versions in use. Exit 0
+    when all is well, 1 when something is wrong.
+
+    With --repair, a damaged database is renamed (kept, never deleted) and the newest
+    intact backup takes its place, with the shares and dismissals recorded after it
+    that can still be read; what the runs since the backup stored is lost (the next
+    run fetches the articles again). With no intact backup, every readable row of the
+    history goes into a new database. Your YAML files are never touched.
+
+    \b
+    Example:
+      curator doctor
+      curator doctor --repair
+    """
+    from curator import doctor as doc
+    from curator.config import find_workspace
+
+    try:
+        workspace = ctx.workspace()
+    except CuratorError as exc:  # a broken curator.yaml is a finding, not the end
+        click.echo(f"PROBLEM  {one_line(str(exc))}")
+        workspace = Workspace(find_workspace(ctx.workspace_path))
+        broken = True
+    else:
+        broken = False
+    if repair:
+        with workspace_lock(workspace.lock_path):
+            done = doc.repair(workspace)
+        for line in done.lines:
+            click.echo(line)
+        return
+    click.echo(doc.versions())
+    findings = doc.check(workspace)
+    for finding in findings:
+        click.echo(f"{'PROBLEM' if finding.problem else 'ok':<8} {one_line(finding.text)}")
+    if broken or any(f.problem for f in findings):
+        click.echo("Something is wrong: see the PROBLEM lines above.")
+        sys.exit(1)
+    click.echo("All is well.")
+
+
 def main() -> None:
     cli(prog_name="curator")
 

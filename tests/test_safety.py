@@ -349,3 +349,113 @@ def test_history_exports_everyone_as_json_and_csv(ran: Server, workspace: Path):
     assert [r["person"] for r in one] == ["Zoe Park"]
     result = invoke(workspace, "history", code=2)
     assert result.stderr == "Error: give one person's NAME, or --all for everyone's history\n"
+
+
+# -- curator doctor ---------------------------------------------------------------------------
+
+
+def damage_tables(db: Path, *tables: str) -> None:
+    """Overwrite the first page of each table, wherever SQLite put it in the file."""
+    with sqlite3.connect(db) as conn:
+        roots = [
+            conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0]
+            for t in tables
+        ]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for page in roots:
+        data[(page - 1) * PAGE : page * PAGE] = b"Z" * PAGE
+    db.write_bytes(bytes(data))
+
+
+def test_doctor_says_all_is_well(ran: Server, workspace: Path):
+    out = invoke(workspace, "doctor").stdout
+    assert out.startswith("curator ") and "SQLite" in out and "trafilatura" in out
+    assert "ok       feeds.yaml: 1 feed\n" in out
+    assert "ok       contacts.yaml: 3 people\n" in out
+    assert "intact, 3 articles, 0 shares and dismissals, 1 runs\n" in out
+    assert "fast selectors:" in out
+    assert out.endswith("All is well.\n")
+
+
+def test_doctor_names_what_is_wrong(ran: Server, workspace: Path):
+    (workspace / "feeds.yaml").write_text("feeds: [\n")
+    (next((workspace / ".curator" / "backups").iterdir())).write_text("not a backup")
+    out = invoke(workspace, "doctor", code=1).stdout
+    assert "PROBLEM  feeds.yaml" in out
+    assert "PROBLEM  backup " in out and "is damaged; it cannot be restored" in out
+    assert "PROBLEM  backups: 0 intact" in out
+    assert out.endswith("Something is wrong: see the PROBLEM lines above.\n")
+
+
+def test_repair_restores_the_backup_and_keeps_later_shares(ran: Server, workspace: Path):
+    db = workspace / ".curator" / "curator.db"
+    invoke(workspace, "shared", "zoe", ran.url("/a/heat.html"), "--note", "after the backup")
+    yaml_before = {p.name: p.read_bytes() for p in workspace.glob("*.yaml")}
+    damage_tables(db, "articles", "runs", "suggestions")
+    out = invoke(workspace, "doctor", code=1).stdout
+    assert f"PROBLEM  database {db} is damaged (" in out
+    assert "run: curator doctor --repair" in out
+    damaged = db.read_bytes()
+
+    lines = invoke(workspace, "doctor", "--repair").stdout.splitlines()
+    assert lines[0].startswith("Restored the backup of ")
+    assert lines[0].endswith(
+        "What the runs since then stored is lost; the next curator run fetches the articles again."
+    )
+    assert lines[1] == (
+        "Recovered 1 shares and dismissals recorded after that backup from the damaged file."
+    )
+    (kept,) = db.parent.glob("curator.db.damaged-*")
+    assert lines[2] == f"The damaged file is kept as {kept}."
+    assert kept.read_bytes() == damaged and stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert {p.name: p.read_bytes() for p in workspace.glob("*.yaml")} == yaml_before
+    assert "note: after the backup" in invoke(workspace, "history", "zoe").stdout
+    invoke(workspace, "run")  # the next run works
+    assert invoke(workspace, "doctor").stdout.endswith("All is well.\n")
+    out = invoke(workspace, "doctor", "--repair").stdout
+    assert out == f"The database {db} is intact; nothing to repair.\n"
+
+
+def test_repair_of_a_file_that_is_not_a_database(ran: Server, workspace: Path):
+    db = workspace / ".curator" / "curator.db"
+    db.write_text("hello\n")
+    out = invoke(workspace, "doctor", "--repair").stdout
+    assert out.startswith("Restored the backup of ")
+    assert len(invoke(workspace, "suggest", "zoe", "--format", "json").stdout) > 10
+
+
+def test_repair_without_a_backup_salvages_every_readable_row(ran: Server, workspace: Path):
+    db = workspace / ".curator" / "curator.db"
+    shutil.rmtree(workspace / ".curator" / "backups")
+    with sqlite3.connect(db) as conn:
+        conn.executemany(
+            "INSERT INTO history (contact, url, action, on_date, note) VALUES (?,?,?,?,?)",
+            [
+                (
+                    "ana souza",
+                    f"https://e.org/{n}",
+                    "shared",
+                    "2026-11-02T00:00:00+00:00",
+                    f"row-{n:05d} " + "x" * 80,
+                )
+                for n in range(1, 3001)
+            ],
+        )
+    conn.close()
+    data = bytearray(db.read_bytes())
+    at = data.index(b"row-01500 ") // PAGE  # one page of history rows in the middle
+    data[at * PAGE : (at + 1) * PAGE] = b"Z" * PAGE
+    db.write_bytes(bytes(data))
+
+    out = invoke(workspace, "doctor", "--repair").stdout
+    assert out.startswith("No intact backup; salvaged every readable row into a new database: ")
+    with sqlite3.connect(db) as conn:
+        notes = [r[0][:9] for r in conn.execute("SELECT note FROM history ORDER BY id")]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    assert f", history {len(notes)}, " in out
+    assert 2950 < len(notes) < 3000  # only the damaged page's rows are lost
+    assert notes[0] == "row-00001" and notes[-1] == "row-03000" and "row-01500" not in notes
+    assert "articles 3," in out  # the other tables come along too
+    invoke(workspace, "run")  # the next run works
