@@ -459,3 +459,27 @@ def test_repair_without_a_backup_salvages_every_readable_row(ran: Server, worksp
     assert notes[0] == "row-00001" and notes[-1] == "row-03000" and "row-01500" not in notes
     assert "articles 3," in out  # the other tables come along too
     invoke(workspace, "run")  # the next run works
+
+
+@pytest.mark.parametrize(
+    ("failure", "says"),
+    [
+        (
+            OSError(errno.EIO, os.strerror(errno.EIO), "/mnt/usb/feeds.yaml"),
+            "Error: could not read or write /mnt/usb/feeds.yaml: Input/output error\n",
+        ),
+        (
+            sqlite3.OperationalError("database or disk is full"),
+            "Error: could not write {db}: the disk is full; nothing was lost\n",
+        ),
+    ],
+)
+def test_os_and_disk_full_errors_are_one_line(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception, says: str
+):
+    def fail(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(pipeline, "build_digest", fail)
+    result = invoke(workspace, "run", "--no-fetch", code=1)
+    assert result.stderr == says.format(db=workspace / ".curator" / "curator.db")
