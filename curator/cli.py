@@ -86,7 +86,11 @@ def _handle_errors(fn: Callable) -> Callable:
                 _unexpected(exc)
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"could not read or write {where}{exc.strerror}", 1)
-        except (click.ClickException, click.Abort):
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt
+                _fail(INTERRUPTED, 130, prefix="")
+            raise
+        except click.ClickException:
             raise
         except Exception as exc:
             _unexpected(exc)
@@ -641,9 +645,15 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     contact = resolve_exact(load_contacts(workspace), name)
     who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
-        if not click.confirm(
-            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?"
-        ):
+        try:
+            sure = click.confirm(
+                f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?"
+            )
+        except click.Abort as exc:
+            if not isinstance(exc.__context__, EOFError):
+                raise
+            sure = False  # no answer (standard input closed) is no
+        if not sure:
             click.echo("Nothing was changed.")
             sys.exit(1)
     elif not ctx.quiet:

@@ -104,11 +104,16 @@ def _database(workspace: Workspace) -> Finding:
         return Finding(
             f"database {db} is damaged ({problem}); run: curator doctor --repair", problem=True
         )
-    with Store(db) as store:
+    conn = sqlite3.connect(db)  # not a Store: checking never migrates
+    try:
         counts = [
-            store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("articles", "history", "runs")
         ]
+    except sqlite3.DatabaseError as exc:
+        return Finding(f"database {db} is not curator's ({exc})", problem=True)
+    finally:
+        conn.close()
     return Finding(
         f"database {db}: intact, {counts[0]} articles, {counts[1]} shares and dismissals, "
         f"{counts[2]} runs"

@@ -483,3 +483,26 @@ def test_os_and_disk_full_errors_are_one_line(
     monkeypatch.setattr(pipeline, "build_digest", fail)
     result = invoke(workspace, "run", "--no-fetch", code=1)
     assert result.stderr == says.format(db=workspace / ".curator" / "curator.db")
+
+
+def test_forget_without_an_answer_changes_nothing(ran: Server, workspace: Path):
+    before = (workspace / "contacts.yaml").read_bytes()
+    result = invoke(workspace, "forget", "Zoe Park", code=1, input="")
+    assert result.stdout.endswith("Nothing was changed.\n") and "Aborted" not in result.output
+    assert (workspace / "contacts.yaml").read_bytes() == before
+
+
+def test_ctrl_c_at_the_prompt_is_interrupted(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import click
+
+    def interrupted(*args: object, **kwargs: object) -> bool:
+        try:  # what click.confirm does when Ctrl-C comes while it waits
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    monkeypatch.setattr(click, "confirm", interrupted)
+    result = invoke(workspace, "forget", "Zoe Park", code=130)
+    assert result.stderr == "Interrupted.\n"
