@@ -741,7 +741,7 @@ def forget_in_backups(workspace: Workspace, contact: Contact) -> None:
 
     for path in list_backups(workspace.backups_dir):
         try:
-            with Store(path) as copy:
+            with Store(path, backup_before_migrating=False) as copy:
                 _scrub_notes(copy, contact)
                 copy.forget_contact(contact.key)
         except CuratorError:

@@ -236,8 +236,9 @@ def backup_workspace(workspace: Workspace) -> Path | None:
 class Store:
     """A connection to the workspace database with the queries curator needs."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, backup_before_migrating: bool = True):
         self.path = Path(path)
+        self.backup_before_migrating = backup_before_migrating and str(path) != ":memory:"
         if str(path) != ":memory:":
             _private_database(self.path)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
@@ -314,7 +315,8 @@ class Store:
             "(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
         )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
-        if done and str(self.path) != ":memory:" and any(n not in done for n, _ in MIGRATIONS):
+        pending = any(name not in done for name, _ in MIGRATIONS)
+        if done and pending and self.backup_before_migrating:
             self.backup(self.path.parent / "backups")
         applied = []
         for name, sql in MIGRATIONS:

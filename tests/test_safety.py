@@ -506,3 +506,17 @@ def test_ctrl_c_at_the_prompt_is_interrupted(
     monkeypatch.setattr(click, "confirm", interrupted)
     result = invoke(workspace, "forget", "Zoe Park", code=130)
     assert result.stderr == "Interrupted.\n"
+
+
+def test_forget_cleans_a_backup_of_an_earlier_version_without_nesting_backups(
+    ran: Server, workspace: Path
+):
+    backups = workspace / ".curator" / "backups"
+    (old,) = backups.iterdir()
+    with sqlite3.connect(old) as conn:
+        conn.execute("DROP TABLE contacts_seen")
+        conn.execute("DELETE FROM migrations WHERE name = 'm008_contacts_seen'")
+    conn.close()
+    invoke(workspace, "forget", "Zoe Park", "--yes")
+    assert sorted(p.name for p in backups.iterdir() if p.is_dir()) == []
+    assert all(b"Zoe Park" not in p.read_bytes() for p in backups.iterdir())
