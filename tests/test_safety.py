@@ -520,3 +520,25 @@ def test_forget_cleans_a_backup_of_an_earlier_version_without_nesting_backups(
     invoke(workspace, "forget", "Zoe Park", "--yes")
     assert sorted(p.name for p in backups.iterdir() if p.is_dir()) == []
     assert all(b"Zoe Park" not in p.read_bytes() for p in backups.iterdir())
+
+
+def test_a_backup_that_fails_is_said_and_the_run_still_succeeds(
+    ran: Server, workspace: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from curator.store import Store
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "backup", full)
+    result = invoke(workspace, "run", "--no-fetch")
+    assert result.stderr == "Warning: the database was not backed up: database or disk is full\n"
+    assert result.stdout.strip().endswith("index.html")
+
+
+def test_doctor_reports_a_broken_settings_file(ran: Server, workspace: Path):
+    (workspace / "curator.yaml").write_text("per_contact: lots\n")
+    out = invoke(workspace, "doctor", code=1).stdout
+    assert out.startswith("PROBLEM  curator.yaml")
+    assert "ok       contacts.yaml: 3 people\n" in out
+    assert out.endswith("Something is wrong: see the PROBLEM lines above.\n")
