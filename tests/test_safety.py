@@ -542,3 +542,13 @@ def test_doctor_reports_a_broken_settings_file(ran: Server, workspace: Path):
     assert out.startswith("PROBLEM  curator.yaml")
     assert "ok       contacts.yaml: 3 people\n" in out
     assert out.endswith("Something is wrong: see the PROBLEM lines above.\n")
+
+
+def test_folders_left_by_a_killed_run_are_cleared(ran: Server, workspace: Path):
+    output = workspace / "output"
+    (week,) = [p for p in output.iterdir() if p.is_dir()]
+    left = output / f".{week.name}.k1ll3d"
+    shutil.copytree(week, left)
+    invoke(workspace, "run", "--no-fetch")
+    assert sorted(p.name for p in output.iterdir()) == sorted(["index.html", week.name])
+    assert (output / "index.html").read_text().count(f"{week.name}/index.html") == 1
