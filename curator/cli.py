@@ -913,7 +913,8 @@ def doctor(ctx: Context, repair: bool) -> None:
     intact backup takes its place, with the shares and dismissals recorded after it
     that can still be read; what the runs since the backup stored is lost (the next
     run fetches the articles again). With no intact backup, every readable row of the
-    history goes into a new database. Your YAML files are never touched.
+    history goes into a new database. A deleted database is brought back from the
+    newest backup. Your YAML files are never touched.
 
     \b
     Example:

@@ -184,15 +184,24 @@ def _selectors() -> Finding:
 def repair(workspace: Workspace) -> Repair:
     """Restore the newest intact backup, or salvage what can be read; see the module."""
     db, done = workspace.db_path, Repair()
-    problem = integrity(db) if db.exists() else None
-    if not db.exists() or problem is None:
+    backups = list_backups(workspace.backups_dir)
+    if not db.exists():
+        backup = next((p for p in backups if not integrity(p)), None)
+        if backup is None:
+            done.lines.append(f"There is no database {db} yet, nor a backup; nothing to repair.")
+            return done
+        _restore(backup, db)
+        done.lines.append(f"There was no database {db}; restored the backup of {_when(backup)}.")
+        done.repaired = True
+        return done
+    if integrity(db) is None:
         done.lines.append(f"The database {db} is intact; nothing to repair.")
         return done
     aside = db.with_name(f"{db.name}.damaged-{now():%Y%m%dT%H%M%SZ}")
     for side in ("", "-wal", "-shm"):  # the WAL holds committed rows: it goes along
         if os.path.lexists(f"{db}{side}"):
             os.rename(f"{db}{side}", f"{aside}{side}")
-    backup = next((p for p in list_backups(workspace.backups_dir) if not integrity(p)), None)
+    backup = next((p for p in backups if not integrity(p)), None)
     if backup is not None:
         _restore(backup, db)
     with Store(db) as store:

@@ -552,3 +552,16 @@ def test_folders_left_by_a_killed_run_are_cleared(ran: Server, workspace: Path):
     invoke(workspace, "run", "--no-fetch")
     assert sorted(p.name for p in output.iterdir()) == sorted(["index.html", week.name])
     assert (output / "index.html").read_text().count(f"{week.name}/index.html") == 1
+
+
+def test_repair_brings_back_a_deleted_database(ran: Server, workspace: Path):
+    db = workspace / ".curator" / "curator.db"
+    invoke(workspace, "shared", "zoe", ran.url("/a/heat.html"))
+    invoke(workspace, "run", "--no-fetch")  # its backup holds the share
+    db.unlink()
+    out = invoke(workspace, "doctor", "--repair").stdout
+    assert out.startswith(f"There was no database {db}; restored the backup of ")
+    assert ran.url("/a/heat.html") in invoke(workspace, "history", "zoe").stdout
+    shutil.rmtree(workspace / ".curator")
+    out = invoke(workspace, "doctor", "--repair").stdout
+    assert out == f"There is no database {db} yet, nor a backup; nothing to repair.\n"
