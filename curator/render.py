@@ -377,6 +377,9 @@ def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -
     if FORMATS["json"] not in pages:
         pages[FORMATS["json"]] = render_digest(workspace, digest, "json")
     folder = week_folder(workspace, digest.week, create=False)
+    for stale in folder.parent.glob(f".{digest.week}.*"):  # left by a killed run
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{digest.week}.", dir=folder.parent))
     retired = staged.with_name(staged.name + ".old")
     swapped = False

@@ -44,9 +44,7 @@ def html_to_text(html: str) -> str:
     try:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
-        # a tag may not hold "<": each character is looked at a bounded number of
-        # times, however many "<" have no ">"
-        return clean_text(re.sub(r"<[^<>]*>", " ", html))
+        return clean_text(re.sub(r"<[^>]*>", " ", html))
     for bad in root.xpath("//script|//style|//noscript|//template|//iframe|//object"):
         bad.drop_tree()
     for block in root.xpath(

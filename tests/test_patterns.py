@@ -102,21 +102,3 @@ def test_no_compiled_pattern_nests_quantifiers():
         if _nested_repeat(sre_parse.parse(p.pattern, p.flags))
     ]
     assert nested == []
-
-
-def test_markup_stripped_without_a_parser_is_linear(monkeypatch: pytest.MonkeyPatch):
-    # the fallback for HTML lxml refuses: 200,000 "<" without ">" used to be tried from
-    # every "<" to the end of the text
-    from lxml import etree
-    from lxml import html as lxml_html
-
-    from curator.textutil import html_to_text
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise etree.ParserError("refused for the test")
-
-    monkeypatch.setattr(lxml_html, "fragment_fromstring", refuse)
-    assert html_to_text("<b>bold</b> and <i>more") == "bold and more"
-    assert html_to_text("1 < 2 and <b>3</b>") == "1 < 2 and 3"
-    text = html_to_text("a <" * 200_000)
-    assert text == "a <" * 200_000  # nothing to strip, and said as it was
