@@ -11,8 +11,10 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -22,7 +24,13 @@ import click
 
 from curator import __version__, pipeline, rank, render
 from curator.config import Workspace, load_contacts, open_workspace
-from curator.errors import CuratorError
+from curator.errors import (
+    DAMAGE_MESSAGES,
+    INTERRUPTED,
+    RUN_INTERRUPTED,
+    CuratorError,
+    damaged_database,
+)
 from curator.lock import workspace_lock
 from curator.models import Article, Contact, Suggestion
 from curator.names import resolve_contact
@@ -50,24 +58,52 @@ class Context:
         self.quiet = quiet
 
     def workspace(self, **overrides: Any) -> Workspace:
-        return open_workspace(self.workspace_path, **overrides)
+        self.opened = open_workspace(self.workspace_path, **overrides)
+        return self.opened
+
+    def db_path(self) -> str:
+        """The database of the workspace a command opened, for error messages."""
+        opened = getattr(self, "opened", None)
+        return str(opened.db_path) if opened else "the workspace database"
 
 
 def _handle_errors(fn: Callable) -> Callable:
-    """Turn CuratorError into a one-line message and its exit code; no tracebacks."""
+    """Turn every failure into one line on stderr and its exit code: a CuratorError says
+    what to do; anything unexpected names what failed, with the traceback under -v."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except CuratorError as exc:
-            click.echo(f"Error: {one_line(str(exc))}", err=True)
-            sys.exit(exc.exit_code)
+            _fail(str(exc), exc.exit_code)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:
+            _fail(INTERRUPTED, 130, prefix="")
+        except sqlite3.DatabaseError as exc:
+            state = click.get_current_context().find_object(Context)
+            path = state.db_path() if state else "the workspace database"
+            if "disk is full" in str(exc):
+                _fail(f"could not write {path}: the disk is full; nothing was lost", 1)
+            if not any(words in str(exc) for words in DAMAGE_MESSAGES):
+                _unexpected(exc)
+            _fail(str(damaged_database(path, exc)), 1)
+        except OSError as exc:
+            if exc.strerror is None:
+                _unexpected(exc)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"could not read or write {where}{exc.strerror}", 1)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt
+                _fail(INTERRUPTED, 130, prefix="")
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            _unexpected(exc)
 
     return wrapper
-
-
-INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work"
 
 
 def _interruptible(fn: Callable) -> Callable:
@@ -84,12 +120,29 @@ def _interruptible(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
-            click.echo(INTERRUPTED, err=True)
+            click.echo(RUN_INTERRUPTED, err=True)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)
 
     return wrapper
+
+
+def _fail(message: str, code: int, prefix: str = "Error: ") -> None:
+    click.echo(f"{prefix}{one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _unexpected(exc: BaseException) -> None:
+    """A failure curator did not foresee: one line, the traceback under -v."""
+    context = click.get_current_context(silent=True)
+    state = context.find_object(Context) if context else None
+    if state and state.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    command = " ".join(["curator", *context.command_path.split()[1:]]) if context else "curator"
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    hint = "" if state and state.verbose else " (run with -v to see the details)"
+    _fail(f"{command} failed unexpectedly: {detail}{hint}", 1)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -280,11 +333,23 @@ def run(ctx: Context, since: str | None, per_contact: int | None, no_fetch: bool
             fetch_feeds=not no_fetch,
             publish=not (no_fetch and fmt == "text"),
         )
+        if not (no_fetch and fmt == "text"):
+            _backup(workspace)
     _summarise(ctx, report)
     if fmt == "text":
         click.echo(render.render_digest(workspace, digest, "text"), nl=False)
     elif not ctx.quiet:
         click.echo(report.digest_path)
+
+
+def _backup(workspace: Workspace) -> None:
+    """Back up the database after a run; a backup that fails is said but fails nothing."""
+    from curator.store import backup_workspace
+
+    try:
+        backup_workspace(workspace)
+    except (OSError, sqlite3.Error) as exc:
+        click.echo(f"Warning: the database was not backed up: {one_line(str(exc))}", err=True)
 
 
 def _summarise(ctx: Context, report: Any) -> None:
@@ -541,20 +606,42 @@ def _record(
 
 
 @cli.command("history")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Everyone's history (for --format json|csv).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 @click.pass_obj
 @_handle_errors
-def history_(ctx: Context, name: str) -> None:
+def history_(ctx: Context, name: str | None, everyone: bool, fmt: str) -> None:
     """List what you shared with NAME and what you dismissed, newest first.
+
+    With --format json or csv, the records (person, email, action, date, url, title,
+    note) are printed oldest first, to keep in a file of your own; --all takes
+    everyone's. In CSV, a cell starting with = + - or @ gets a leading ' so that a
+    spreadsheet shows it as text.
 
     \b
     Example:
       curator history zoe
+      curator history --all --format csv > history.csv
     """
     from curator import history
+    from curator.errors import UsageError
 
-    contact, items = history.history(ctx.workspace(), name)
-    click.echo(history.format_history(contact, items), nl=False)
+    if everyone == bool(name):
+        raise UsageError("give one person's NAME, or --all for everyone's history")
+    if everyone and fmt == "text":
+        raise UsageError("--all goes with --format json or --format csv")
+    if fmt == "text":
+        contact, items = history.history(ctx.workspace(), name or "")
+        click.echo(history.format_history(contact, items), nl=False)
+        return
+    records = history.export_history(ctx.workspace(), name)
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        click.echo(history.history_csv(records), nl=False)
 
 
 @cli.command()
@@ -612,9 +699,17 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
     contact = resolve_exact(load_contacts(workspace), name)
     who = f"{contact.name} <{contact.email}>" if contact.email else contact.name
     if not yes:
-        click.confirm(
-            f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?", abort=True
-        )
+        try:
+            sure = click.confirm(
+                f"Forget {one_line(who)} everywhere (contacts.yaml, history, past digests)?"
+            )
+        except click.Abort as exc:
+            if not isinstance(exc.__context__, EOFError):
+                raise
+            sure = False  # no answer (standard input closed) is no
+        if not sure:
+            click.echo("Nothing was changed.")
+            sys.exit(1)
     elif not ctx.quiet:
         click.echo(f"Forgetting {one_line(who)} (contacts.yaml, history, past digests).")
     with workspace_lock(workspace.lock_path):
@@ -864,6 +959,60 @@ def coverage(ctx: Context, weeks: int | None) -> None:
     weeks = weeks or max(1, workspace.settings.coverage_weeks)  # the digest's section uses the same
     articles, gaps = cov.coverage(workspace, weeks)
     click.echo(cov.format_coverage(articles, gaps, weeks), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Restore the newest intact backup of a damaged database (or salvage it).",
+)
+@click.pass_obj
+@_handle_errors
+def doctor(ctx: Context, repair: bool) -> None:
+    """Check the workspace and say in plain words what is wrong.
+
+    Checks that feeds.yaml and contacts.yaml read, that the database and its backups
+    are intact, that output/ can be written, and prints the versions in use. Exit 0
+    when all is well, 1 when something is wrong.
+
+    With --repair, a damaged database is renamed (kept, never deleted) and the newest
+    intact backup takes its place, with the shares and dismissals recorded after it
+    that can still be read; what the runs since the backup stored is lost (the next
+    run fetches the articles again). With no intact backup, every readable row of the
+    history goes into a new database. A deleted database is brought back from the
+    newest backup. Your YAML files are never touched.
+
+    \b
+    Example:
+      curator doctor
+      curator doctor --repair
+    """
+    from curator import doctor as doc
+    from curator.config import find_workspace
+
+    try:
+        workspace = ctx.workspace()
+    except CuratorError as exc:  # a broken curator.yaml is a finding, not the end
+        click.echo(f"PROBLEM  {one_line(str(exc))}")
+        workspace = Workspace(find_workspace(ctx.workspace_path))
+        broken = True
+    else:
+        broken = False
+    if repair:
+        with workspace_lock(workspace.lock_path):
+            done = doc.repair(workspace)
+        for line in done.lines:
+            click.echo(line)
+        return
+    click.echo(doc.versions())
+    findings = doc.check(workspace)
+    for finding in findings:
+        click.echo(f"{'PROBLEM' if finding.problem else 'ok':<8} {one_line(finding.text)}")
+    if broken or any(f.problem for f in findings):
+        click.echo("Something is wrong: see the PROBLEM lines above.")
+        sys.exit(1)
+    click.echo("All is well.")
 
 
 def main() -> None:

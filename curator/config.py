@@ -68,6 +68,7 @@ class Settings:
     extract_timeout: float = 20.0
     feed_budget: float = 60.0  # CPU seconds one feed's parsing and extraction may use a run
     backoff_after: int = 3  # failures in a row before a feed is tried less often
+    backups: int = 5  # copies of the database kept under .curator/backups (0: none)
     user_agent: str = ""
     # Hosts on your own network that feeds' links may reach (e.g. a self-hosted reader):
     # names or addresses; a cloud metadata address is refused even when listed.
@@ -100,6 +101,10 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         return self.state_dir / "curator.db"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.state_dir / "backups"
 
     @property
     def lock_path(self) -> Path:

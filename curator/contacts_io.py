@@ -30,7 +30,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from curator.config import CONTACTS_FILE, Workspace, _yaml_load, parse_contact, plain_email
 from curator.errors import ConfigError, CuratorError, UsageError
-from curator.files import atomic_write
+from curator.files import atomic_write, snapshot
 from curator.models import Contact
 from curator.textutil import clean_text, one_line
 
@@ -157,6 +157,7 @@ def remove_contact(workspace: Workspace, contact: Contact) -> None:
     The entry's own lines go, with the comment lines directly above it (they describe it);
     the comments above the next entry stay with that entry.
     """
+    before = snapshot(workspace.contacts_path)
     text, data = _load(workspace)
     people = data.get("contacts") or []
     found = [i for i, item in enumerate(people) if _entry_key(item) == contact.key]
@@ -168,7 +169,7 @@ def remove_contact(workspace: Workspace, contact: Contact) -> None:
         # Flow style or an unusual layout: let ruamel re-emit the file instead.
         del people[i]
         new_text = _dump(text, data)
-    atomic_write(workspace.contacts_path, new_text)
+    atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
 
 
 def _remove_lines(text: str, people: CommentedSeq, i: int) -> str | None:
@@ -507,6 +508,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
     """Merge an address-book export into contacts.yaml: by email, else by name."""
     kind, people = read_people(path)
     report = ImportReport(kind, read=len(people))
+    before = snapshot(workspace.contacts_path)
     text, data = _load(workspace)
     if data.get("contacts") is None:
         data["contacts"] = CommentedSeq()
@@ -562,7 +564,7 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
         # Refuse to write a file curator itself could not read back.
         for n, item in enumerate(_yaml(new_text).load(new_text)["contacts"] or [], 1):
             parse_contact(item, f"{CONTACTS_FILE}, entry {n}")
-        atomic_write(workspace.contacts_path, new_text)
+        atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
     return report
 
 
@@ -702,9 +704,10 @@ def file_mentions(path: Path, contact: Contact) -> bool:
 
 def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
     """Remove a person from contacts.yaml, the database and every generated digest."""
-    from curator.store import Store
+    from curator.store import Store, backup_workspace
 
     report = ForgetReport(contact)
+    backup_workspace(workspace)  # for a forget cut short; rewritten below like the rest
     remove_contact(workspace, contact)
     from curator import coverage
 
@@ -719,6 +722,7 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
                 for row in store.db.execute("SELECT title, text, author FROM articles")
                 if mentions("\n".join(row).encode("utf-8"), contact)
             )
+    forget_in_backups(workspace, contact)
     report.digests_rewritten = rerender_without(workspace, contact)
     for folder in (workspace.state_dir, workspace.output_dir):
         if folder.is_dir() and not folder.is_symlink():
@@ -728,6 +732,20 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
                 if p.is_file() and not p.is_symlink() and file_mentions(p, contact)
             ]
     return report
+
+
+def forget_in_backups(workspace: Workspace, contact: Contact) -> None:
+    """Forget the person in every backup of the database too; a backup that cannot be
+    opened is deleted, as it can neither be restored nor cleaned of them."""
+    from curator.store import Store, list_backups
+
+    for path in list_backups(workspace.backups_dir):
+        try:
+            with Store(path, backup_before_migrating=False) as copy:
+                _scrub_notes(copy, contact)
+                copy.forget_contact(contact.key)
+        except CuratorError:
+            path.unlink()
 
 
 def _scrub_notes(store: Any, contact: Contact) -> None:
@@ -765,8 +783,8 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     rewritten = []
     for data_file in sorted(workspace.output_dir.glob("*/digest.json")):
         folder = data_file.parent
-        if folder.is_symlink():
-            continue  # not a folder curator made: it is never written through
+        if folder.is_symlink() or folder.name.startswith("."):
+            continue  # not a folder curator made, or a week's being written
         if not any(file_mentions(p, contact) for p in folder.iterdir() if p.is_file()):
             continue
         import json

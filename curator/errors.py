@@ -37,3 +37,28 @@ class FetchError(CuratorError):
 
 class NotAFeedError(FetchError):
     """The bytes fetched are not a feed (empty, HTML page, binary)."""
+
+
+class DamagedDatabaseError(CuratorError):
+    """The workspace database is damaged or is not a curator database."""
+
+
+class ChangedFileError(CuratorError):
+    """A user's file changed between curator reading it and writing it back."""
+
+
+# What a command prints when the user presses Ctrl-C (exit 130).
+INTERRUPTED = "Interrupted."
+# A run or fetch stopped by Ctrl-C: what it had stored is kept and its queue finishes next time.
+RUN_INTERRUPTED = "Interrupted; nothing was lost, the next run will finish the work"
+
+
+def damaged_database(path: object, exc: BaseException) -> DamagedDatabaseError:
+    """The one-line error for a database SQLite cannot read, naming the file and the fix."""
+    return DamagedDatabaseError(
+        f"the database {path} cannot be read ({exc}); run: curator doctor --repair"
+    )
+
+
+# SQLite's words for a file it cannot read as a database, as opposed to a busy or full one.
+DAMAGE_MESSAGES = ("malformed", "not a database", "file is encrypted", "corrupt")

@@ -13,7 +13,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from curator.errors import ConfigError
+from curator.errors import ChangedFileError, ConfigError
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -47,11 +47,24 @@ def refuse_symlink(path: Path) -> None:
         raise ConfigError(f"{path} is a symbolic link; curator does not follow it (remove it)")
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+_UNCHECKED = object()
+
+
+def snapshot(path: Path) -> bytes | None:
+    """A file's bytes as read now, or None when it does not exist (see atomic_write)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def atomic_write(path: Path, data: str | bytes, *, unchanged_since: object = _UNCHECKED) -> None:
     """Write to a temporary file beside ``path``, fsync it, then rename it into place.
 
     The file keeps the mode it had (a ``chmod 600`` contacts.yaml stays private); a new
-    one is readable by its owner only.
+    one is readable by its owner only. With ``unchanged_since`` (a ``snapshot`` taken
+    before reading the file), nothing is written if the file changed since: the user
+    may have saved it in an editor meanwhile, and their edit must not be lost.
     """
     if not path.parent.is_dir():
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
@@ -67,6 +80,11 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        if unchanged_since is not _UNCHECKED and snapshot(path) != unchanged_since:
+            raise ChangedFileError(
+                f"{path.name} changed while curator was editing it (saved in an editor?); "
+                f"nothing was written: run the command again"
+            )
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,8 @@ twice on one day is one record. `undo` takes back the record made last.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -142,6 +144,54 @@ def history(workspace: Workspace, name: str) -> tuple[Contact, list[HistoryItem]
     with Store(workspace.db_path) as store:
         rows = store.history(contact.key)
     return contact, [_item(row) for row in rows]
+
+
+EXPORT_FIELDS = ("person", "email", "action", "date", "url", "title", "note")
+
+
+def export_history(workspace: Workspace, name: str | None = None) -> list[dict[str, str]]:
+    """Every share and dismissal (or one person's), oldest first, as plain records for
+    `curator history --format json|csv`; a person no longer in contacts.yaml keeps the
+    name as stored."""
+    contacts = load_contacts(workspace)
+    people = {c.key: c for c in contacts}
+    only = resolve_contact(contacts, name).key if name else None
+    if not workspace.db_path.exists():
+        return []
+    with Store(workspace.db_path) as store:
+        rows = store.history(only)
+    records = []
+    for row in reversed(rows):
+        person = people.get(row["contact"])
+        on = parse_iso(row["on_date"])
+        records.append(
+            {
+                "person": person.name if person else row["contact"],
+                "email": person.email if person else "",
+                "action": row["action"],
+                "date": on.date().isoformat() if on else "",
+                "url": row["url"],
+                "title": row["title"],
+                "note": row["note"],
+            }
+        )
+    return records
+
+
+def history_csv(records: list[dict[str, str]]) -> str:
+    """The records as CSV with a header; a cell a spreadsheet would run as a formula
+    (=, +, -, @ first: titles come from feeds) is kept as text with a leading '."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow(
+            {
+                k: "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+                for k, v in record.items()
+            }
+        )
+    return out.getvalue()
 
 
 def _item(row: Mapping[str, str]) -> HistoryItem:

@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from curator.config import FEEDS_FILE, Workspace, _yaml_load, load_feeds, resolve_feed_url
 from curator.contacts_io import _attach_tail, _detach_tail, _yaml
 from curator.errors import ConfigError, CuratorError, UsageError
-from curator.files import atomic_write
+from curator.files import atomic_write, snapshot
 from curator.models import Feed
 from curator.store import now
 from curator.urls import canonical_url
@@ -163,6 +163,7 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
     in the report's ``refused`` (web_only) or raised as a ConfigError.
     """
     report = AddReport()
+    before = snapshot(workspace.feeds_path)
     existing = load_feeds(workspace) if workspace.feeds_path.exists() else []
     known = {canonical_url(f.url) for f in existing}
     text, data = _load(workspace)
@@ -207,7 +208,7 @@ def add_feeds(workspace: Workspace, feeds: list[Feed], web_only: bool = False) -
     if report.added:
         out = io.StringIO()
         _yaml(text).dump(data, out)
-        atomic_write(workspace.feeds_path, out.getvalue())
+        atomic_write(workspace.feeds_path, out.getvalue(), unchanged_since=before)
         load_feeds(workspace)  # the file must still be one curator reads
     return report
 

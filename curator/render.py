@@ -12,8 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shlex
+import shutil
+import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -371,22 +375,63 @@ def render_digest(workspace: Workspace | None, digest, fmt: str) -> str:
 
 
 def write_digest(workspace: Workspace, digest, formats=("html", "md", "json")) -> Path:
-    """Write the week's digest in each format, then the index; return the HTML path."""
-    folder = week_folder(workspace, digest.week)
-    for fmt in formats:
-        if fmt in FORMATS:
-            atomic_write(folder / FORMATS[fmt], render_digest(workspace, digest, fmt))
-    if "json" not in formats:
-        atomic_write(folder / FORMATS["json"], render_digest(workspace, digest, "json"))
-    write_index(workspace)
+    """Write the week's digest in each format, then the index; return the HTML path.
+
+    All or nothing: the files go into a new folder beside output/<week>/, which then takes
+    its place, and the index is rewritten; if any step fails, the previous digest and
+    index stay as they were and the new folder is removed.
+    """
+    pages = {FORMATS[f]: render_digest(workspace, digest, f) for f in formats if f in FORMATS}
+    if FORMATS["json"] not in pages:
+        pages[FORMATS["json"]] = render_digest(workspace, digest, "json")
+    folder = week_folder(workspace, digest.week, create=False)
+    for stale in folder.parent.glob(f".{digest.week}.*"):  # left by a killed run
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{digest.week}.", dir=folder.parent))
+    retired = staged.with_name(staged.name + ".old")
+    swapped = False
+    try:
+        if folder.is_dir():
+            # a format this run does not write stays; a rewritten file keeps its mode
+            os.chmod(staged, stat.S_IMODE(folder.stat().st_mode))
+            for old in folder.iterdir():
+                if old.is_file() and not old.is_symlink():
+                    shutil.copy2(old, staged / old.name)
+        for name, text in pages.items():
+            atomic_write(staged / name, text)
+        if folder.is_dir():
+            os.rename(folder, retired)
+        os.rename(staged, folder)
+        swapped = True
+        write_index(workspace)
+    except BaseException as exc:
+        if swapped:
+            os.rename(folder, staged)
+        if os.path.lexists(retired):
+            os.rename(retired, folder)
+        if isinstance(exc, OSError) and exc.strerror:
+            raise CuratorError(
+                f"could not write the digest {folder}: {exc.strerror}; the previous digest "
+                f"and index are unchanged"
+            ) from exc
+        raise
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
     return folder / FORMATS["html"]
 
 
-def week_folder(workspace: Workspace, week: str) -> Path:
+def week_folder(workspace: Workspace, week: str, create: bool = True) -> Path:
     """output/<week>/, made private; a name that would leave output/ is refused."""
     if week in ("", ".", "..") or any(c in week for c in "/\\\0") or week.startswith("."):
         raise CuratorError(f"{week!r} is not a digest week name")
     private_dir(workspace.output_dir, tighten=False)
+    if not create:
+        folder = workspace.output_dir / week
+        if folder.is_symlink() or folder.exists():  # the same refusals as for a new folder
+            private_dir(folder, tighten=False)
+        return folder
     return private_dir(workspace.output_dir / week, tighten=False)
 
 
@@ -396,6 +441,8 @@ def write_index(workspace: Workspace) -> Path:
     for data_file in sorted(workspace.output_dir.glob("*/digest.json"), reverse=True):
         if not (data_file.parent / FORMATS["html"]).is_file() or data_file.parent.is_symlink():
             continue  # nothing to link to, or a folder curator did not make
+        if data_file.parent.name.startswith("."):
+            continue  # a week's folder being written or replaced
         try:
             data = json.loads(data_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):

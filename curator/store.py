@@ -16,11 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from curator import tokens
+from curator.errors import DAMAGE_MESSAGES, damaged_database
 from curator.files import PRIVATE_FILE, private_dir, refuse_symlink
 from curator.models import Article, Entry
 from curator.urls import canonical_url
+
+if TYPE_CHECKING:
+    from curator.config import Workspace
 
 M001_INITIAL = """
 CREATE TABLE feeds (
@@ -225,22 +230,51 @@ def _private_database(path: Path) -> None:
                 pass  # absent, or not ours to change
 
 
+BACKUP_PATTERN = "curator-*.db"
+
+
+def list_backups(folder: Path) -> list[Path]:
+    """The database backups in ``folder`` (see Store.backup), newest first."""
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    found = [p for p in folder.glob(BACKUP_PATTERN) if p.is_file() and not p.is_symlink()]
+    return sorted(found, reverse=True)
+
+
+def backup_workspace(workspace: Workspace) -> Path | None:
+    """Back up the workspace database as its ``backups`` setting says (0: never);
+    None when there is no database or no backup is wanted."""
+    keep = workspace.settings.backups
+    if keep <= 0 or not workspace.db_path.exists():
+        return None
+    with Store(workspace.db_path) as store:
+        return store.backup(workspace.backups_dir, keep)
+
+
 class Store:
     """A connection to the workspace database with the queries curator needs."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, backup_before_migrating: bool = True):
         self.path = Path(path)
+        self.backup_before_migrating = backup_before_migrating and str(path) != ":memory:"
         if str(path) != ":memory:":
             _private_database(self.path)
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        # Overwrite deleted content so a forgotten contact's bytes do not linger in free pages.
-        self.db.execute("PRAGMA secure_delete=ON")
-        self.migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=30000")
+            # Overwrite deleted content so a forgotten contact's bytes do not linger in
+            # free pages.
+            self.db.execute("PRAGMA secure_delete=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if any(words in str(exc) for words in DAMAGE_MESSAGES):
+                raise damaged_database(self.path, exc) from None
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -262,13 +296,46 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    def backup(self, folder: Path, keep: int | None = None) -> Path:
+        """Write a consistent copy of the database to folder/curator-<UTC time>.db,
+        readable by its owner only, and keep the newest ``keep`` (None: remove none).
+
+        VACUUM INTO reads one snapshot while others may write, and copies no free page,
+        so no deleted row's bytes travel into a backup.
+        """
+        private_dir(folder)
+        target = folder / f"curator-{now():%Y%m%dT%H%M%S%fZ}.db"
+        partial = folder / f".{target.name}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        os.close(os.open(partial, flags, PRIVATE_FILE))
+        try:
+            self.db.execute("VACUUM INTO ?", (str(partial),))
+            fd = os.open(partial, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        for old in list_backups(folder)[keep:] if keep is not None else []:
+            old.unlink()
+        return target
+
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet recorded; return their names."""
+        """Apply the migrations not yet recorded; return their names.
+
+        A database made by an earlier version is backed up first (beside it, in
+        backups/), so a migration that goes wrong loses nothing."""
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS migrations "
             "(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)"
         )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
+        pending = any(name not in done for name, _ in MIGRATIONS)
+        if done and pending and self.backup_before_migrating:
+            self.backup(self.path.parent / "backups")
         applied = []
         for name, sql in MIGRATIONS:
             if name in done:

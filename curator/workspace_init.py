@@ -78,6 +78,7 @@ SETTING_HELP = {
     "extract_timeout": "seconds allowed to extract one page",
     "feed_budget": "CPU seconds one feed's parsing and page extraction may use in a run",
     "backoff_after": "failures in a row before a feed is tried less often",
+    "backups": "copies of the database kept in .curator/backups, one per run (0: none)",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
     "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
 }

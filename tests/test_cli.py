@@ -369,6 +369,8 @@ USAGE_ERRORS: list[tuple[tuple[str, ...], str]] = [
     (("feeds", "import", "contacts.yaml"), "Error: contacts.yaml: not valid XML"),
     (("feeds", "export", "extra"), "Usage: "),
     (("coverage", "--weeks", "0"), "Usage: "),
+    (("doctor", "--fix"), "Usage: "),
+    (("history", "--all"), "Error: --all goes with --format json or --format csv"),
 ]
 
 

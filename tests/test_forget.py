@@ -40,6 +40,8 @@ def test_forget_removes_every_trace(http_server: Server, workspace: Path):
     for f in week.iterdir():
         (old / f.name).write_bytes(f.read_bytes().replace(week.name.encode(), b"2020-W01"))
     assert holding(workspace / ".curator", NAME) or holding(workspace / ".curator", "zoe park")
+    backups = workspace / ".curator" / "backups"
+    assert holding(backups, NAME) or holding(backups, "zoe park")
     assert holding(workspace / "output", NAME, EMAIL)
 
     result = invoke(workspace, "forget", "zoe park", "--yes")
@@ -51,6 +53,7 @@ def test_forget_removes_every_trace(http_server: Server, workspace: Path):
     assert result.stderr == ""
 
     assert holding(workspace / ".curator", NAME, EMAIL) == []
+    assert len(list(backups.glob("curator-*.db"))) == 3  # two runs, and one before forget
     assert holding(workspace / "output", NAME, EMAIL) == []
     # contacts.yaml: her entry and the comment above it are gone; everything else is
     # byte for byte as the user wrote it.
@@ -93,7 +96,8 @@ def test_forget_asks_first_and_no_keeps_everything(http_server: Server, workspac
         "Forget Zoe Park <zoe@example.org> everywhere (contacts.yaml, history, past digests)? "
         "[y/N]" in result.output
     )
-    assert "Aborted!" in result.output
+    assert result.output.endswith("[y/N]: n\nNothing was changed.\n")
+    assert "Aborted!" not in result.output
     assert (workspace / "contacts.yaml").read_bytes() == before
     result = invoke(workspace, "forget", "Zoe Park", input="y\n")
     assert "Forgot Zoe Park" in result.stdout
