@@ -110,20 +110,22 @@ def _interruptible(fn: Callable) -> Callable:
     """Ctrl-C ends a run with one line and exit code 130, at once.
 
     By then every transaction is committed or rolled back, and the entries not yet
-    stored are queued in the database for the next run. Downloads and extractions in
-    flight are not waited for (a download may take its whole deadline), so the process
-    leaves with os._exit once the lock is released; its workers follow it."""
+    stored are queued in the database for the next run. The process itself leaves in
+    main(), which does not wait for the downloads still in flight."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C changes nothing
-            click.echo(RUN_INTERRUPTED, err=True)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(130)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits
+            try:
+                click.echo(RUN_INTERRUPTED, err=True)
+                sys.exit(130)
+            finally:
+                # main() leaves at once from here; a caller that goes on (a test, a script
+                # calling cli()) gets its Ctrl-C back
+                signal.signal(signal.SIGINT, previous)
 
     return wrapper
 
@@ -1016,7 +1018,18 @@ def doctor(ctx: Context, repair: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="curator")
+    try:
+        cli(prog_name="curator")
+    except SystemExit as done:
+        if done.code == 130:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # Interrupted: a download in flight may take its whole deadline and the thread
+            # pool would wait for it at exit, so leave now; the lock is already released,
+            # every transaction settled, and the extraction workers follow their parent.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
 
 
 if __name__ == "__main__":
