@@ -15,8 +15,10 @@ recipe never mixes with old vectors.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -108,6 +110,20 @@ class Embedder:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_runtime": None, "_phrases": {}}
 
+    @property
+    def shareable(self) -> bool:
+        """Whether this is the bundled model, which the extraction workers share."""
+        return self.model_sha256 == MODEL_SHA256
+
+    def release(self) -> None:
+        """Free this process's copy of the model (about 160 MB); it loads again if asked.
+        Vectors of phrases already embedded stay."""
+        if self._runtime is not None or _runtimes:
+            self._runtime = None
+            _runtimes.clear()
+            gc.collect()
+            _give_back_memory()
+
     def phrases(self, texts: list[str]) -> np.ndarray:
         """Vectors of short texts such as interests, each embedded once per process."""
         new = list(dict.fromkeys(t for t in texts if t not in self._phrases))
@@ -118,7 +134,8 @@ class Embedder:
             out[i] = self._phrases[text]
         return out
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
+        """The tokenizer and the ONNX session, made now if not yet made in this process."""
         if self._runtime is None:
             key = (self.model_path, self.tokenizer_path)
             self._runtime = _runtimes.get(key) or _make_runtime(self)
@@ -133,9 +150,14 @@ class Embedder:
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
-        tokenizer, session = self._load()
+        tokenizer, session = self.load()
         try:
-            encodings = tokenizer.encode_batch([t or " " for t in texts])
+            # one text at a time is the workers' case: no thread pool for it
+            encodings = (
+                [tokenizer.encode(texts[0] or " ")]
+                if len(texts) == 1
+                else tokenizer.encode_batch([t or " " for t in texts])
+            )
         except Exception as exc:  # a tokenizer error on odd input must not end a run
             raise MeaningUnavailable(f"the tokenizer failed ({type(exc).__name__})") from None
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
@@ -212,6 +234,22 @@ def _make_runtime(embedder: Embedder) -> tuple[Any, Any]:
             "input_ids, attention_mask and token_type_ids and a last_hidden_state output"
         )
     return tokenizer, session
+
+
+def loaded() -> bool:
+    """Whether a model is loaded in this process (for tests and the bench)."""
+    return bool(_runtimes)
+
+
+def _give_back_memory() -> None:
+    """Ask glibc to return freed memory to the system: the model's unpacked weights are
+    freed in pieces that malloc otherwise keeps for the process. Elsewhere, nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def model_files(setting: str, root: Path | None = None) -> tuple[Path, Path, str]:
@@ -302,16 +340,22 @@ class Meaning:
         return self.embedder.phrases(texts)
 
 
-def window_meaning(store: Any, embedder: Embedder | None, ids: list[int]) -> Meaning | None:
-    """The vectors of these articles, computing those missing; None when meaning is off
-    or the model fails (said once)."""
+def window_meaning(
+    store: Any, embedder: Embedder | None, ids: list[int], phrases: Iterable[str] = ()
+) -> Meaning | None:
+    """The vectors of these articles, computing those missing, and of ``phrases`` (the
+    interests to be matched); None when meaning is off or the model fails (said once).
+    The model is then freed: matching needs its memory, and only what is embedded."""
     if embedder is None:
         return None
     try:
         ensure_vectors(store, embedder, ids)
+        embedder.phrases(list(phrases))
     except MeaningUnavailable as exc:
         warn_off(str(exc))
         return None
+    finally:
+        embedder.release()
     have = store.vectors(ids, embedder.model_id)
     return Meaning(embedder, unpack([have.get(i) for i in ids]))
 

@@ -101,8 +101,9 @@ class _InlineExecutor(Executor):
         return future
 
 
-def extraction_pool(workers: int) -> Executor:
-    """A process pool for trafilatura, or inline extraction when one worker is asked for."""
+def extraction_pool(workers: int, share_model: bool = False) -> Executor:
+    """A process pool for trafilatura, or inline extraction when one worker is asked for.
+    With ``share_model``, the bundled model of meaning is loaded once for all workers."""
     workers = workers or os.cpu_count() or 1
     if workers <= 1:
         return _InlineExecutor()
@@ -110,7 +111,10 @@ def extraction_pool(workers: int) -> Executor:
     # server imports trafilatura once and each worker is a fork of it, so workers start
     # in milliseconds and share those pages instead of each importing its own copy.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["curator.extract", "trafilatura"])
+    preload = ["curator.extract", "trafilatura"]
+    context.set_forkserver_preload(
+        [*preload, "curator.embedding_preload"] if share_model else preload
+    )
     return _RestartingPool(
         lambda: _widen_task_pipe(
             ProcessPoolExecutor(
@@ -373,7 +377,9 @@ def fetch(
                 if extractor is None:  # starts while the first pages download
                     pool_started = time.perf_counter()
                     more = total_pages > 4 or done_feeds < total_feeds
-                    extractor = extraction_pool(workers if more else 1)
+                    extractor = extraction_pool(
+                        workers if more else 1, bool(embedder and embedder.shareable)
+                    )
                 in_flight += 1
                 fetching += 1
                 pending[
@@ -750,7 +756,10 @@ class Matcher:
         week: str,
         include: Article | None = None,
         embedder: Embedder | None = None,
+        contacts: Iterable[Contact] = (),
     ) -> Matcher:
+        """The window's matcher; with an ``embedder``, the articles' vectors of meaning
+        and those of the ``contacts``' interests and avoid lists are made ready."""
         # Text is read once while indexing and loaded again only for what is shown.
         articles = store.articles_since(since, text=False)
         texts: Iterable[str | bytes] = store.words_since(since)
@@ -765,7 +774,12 @@ class Matcher:
             story_groups(articles),
             history,
             store.suggested_before(week),
-            window_meaning(store, embedder, [a.id for a in articles]),
+            window_meaning(
+                store,
+                embedder,
+                [a.id for a in articles],
+                [p for c in contacts for i in (*c.interests, *c.avoid) for p in i.phrases],
+            ),
         )
 
     @cached_property
@@ -851,7 +865,7 @@ def build_digest(
         cached = cache.get(contact, key)
         if cached is None:
             matcher = matcher or Matcher.build(
-                store, when - settings.window, week, embedder=embedder
+                store, when - settings.window, week, embedder=embedder, contacts=contacts
             )
             suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
             cache.put(contact, key, suggestions)
@@ -975,6 +989,7 @@ def suggest(
             now() - settings.window,
             week,
             embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
         )
         suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
@@ -998,6 +1013,7 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
             iso_week(now()),
             include=article,
             embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
         )
         _, decisions = matcher.decide(
             contact, settings.per_contact, settings.min_score, explain=True

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import Server, page, rss
 
-from curator import embedding
+from curator import embedding, pipeline
 from curator.cli import cli
-from curator.config import Settings, open_workspace
+from curator.config import Settings, load_contacts, open_workspace
 from curator.embedding import (
     DIMENSIONS,
     MeaningUnavailable,
@@ -254,3 +254,40 @@ def test_a_vector_goes_with_its_article(tmp_path: Path) -> None:
         assert store.vectors([a, b], "m2") == {}
         store.db.execute("DELETE FROM articles WHERE id = ?", (b,))
         assert store.db.execute("SELECT COUNT(*) FROM article_vectors").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_the_workers_find_the_bundled_model_loaded_by_their_forkserver(share: bool) -> None:
+    """Loaded once in the forkserver, the model's 160 MB are shared by every worker."""
+    pipeline._stop_forkserver()  # the server's preloads are fixed when it starts
+    pool = pipeline.extraction_pool(2, share_model=share)
+    try:
+        assert [pool.submit(embedding.loaded).result(timeout=60) for _ in range(2)] == [share] * 2
+    finally:
+        pool.shutdown()
+        pipeline._stop_forkserver()
+
+
+def test_matching_gets_every_vector_ready_and_the_model_freed(
+    workspace: Path, http_server: Server
+) -> None:
+    _setup(workspace, http_server, 6)
+    _run(workspace)
+    ws = open_workspace(str(workspace))
+    with Store(ws.db_path) as store:
+        matcher = pipeline.Matcher.build(
+            store,
+            datetime(2000, 1, 1, tzinfo=UTC),
+            "2026-W01",
+            embedder=load_embedder(ws.settings, ws.root),
+            contacts=load_contacts(ws),
+        )
+    meaning = matcher.meaning
+    assert meaning is not None and meaning.articles.shape == (6, DIMENSIONS)
+    stored = _vectors(workspace)  # rows follow the index's articles
+    for row, article in zip(meaning.articles, matcher.index.articles, strict=True):
+        assert np.array_equal(row, embedding.unpack([stored[article.id][1]])[0])
+    assert not embedding.loaded()  # freed before the index is built
+    scores = similarities(meaning.phrases(["growing tomatoes"]), meaning.articles)
+    assert not embedding.loaded()  # the interest was embedded with the articles
+    assert scores.min() > 0.5
