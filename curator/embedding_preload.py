@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from curator.embedding import Embedder, MeaningUnavailable, model_files
+from curator.embedding import Embedder, MeaningUnavailable, give_back_memory, model_files
 
 with suppress(MeaningUnavailable):
     Embedder(*model_files("")).load()
+    give_back_memory()  # what making the session took and freed: else every worker has it
