@@ -441,8 +441,8 @@ def match_split(workspace_root: Path) -> dict:
 
 def meaning_cost(workspace_root: Path, n: int) -> dict:
     """What closeness in meaning costs on its own, in this process on one thread: the
-    model's load, the passage of ``n`` stored articles one at a time (as the workers
-    embed them), and every contact's interests in batches (as matching does)."""
+    model's load, the passages of ``n`` stored articles, and every contact's interests,
+    in batches as a run makes them."""
     from curator import embedding
     from curator.config import load_contacts, open_workspace
     from curator.store import Store
@@ -463,8 +463,7 @@ def meaning_cost(workspace_root: Path, n: int) -> dict:
     t0 = time.process_time()
     embedder.load()
     t1 = time.process_time()
-    for text in texts:
-        embedder.embed([text])
+    embedder.embed(texts)
     t2 = time.process_time()
     embedder.phrases(phrases)
     t3 = time.process_time()
@@ -732,13 +731,13 @@ def report(r: dict) -> None:
     row("    rank", split["rank_s"])
     row("  render", t.get("render", 0))
     if "embed" in t:
-        row("  meaning: vectors made after fetch", t["embed"], "(feed text, failed pages)")
+        row("  meaning: the new articles' vectors", t["embed"], "(after fetch, a thread a core)")
     m = r.get("meaning") or {}
     if m:
         row(
             "meaning: passages, CPU alone",
             m["cpu_ms_per_passage"] * n / 1000,
-            f"({m['cpu_ms_per_passage']:.1f} ms a passage on one thread, {m['passages']} timed;"
+            f"({m['cpu_ms_per_passage']:.1f} ms CPU a passage, {m['passages']} timed;"
             f" {m['vectors_stored']} vectors stored for {n} articles)",
         )
         row(
@@ -779,9 +778,9 @@ def report(r: dict) -> None:
         f"ru_maxrss of this process {r['maxrss_self_mb']:.0f} MB"
     )
     print(
-        f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching and "
-        f"extracting, {cold['peak_pss_match_render_mb']:.0f} MB while matching and rendering"
-        " ({} and {} samples)".format(*cold.get("memory_samples", ("?", "?")))
+        f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching, "
+        f"extracting and embedding, {cold['peak_pss_match_render_mb']:.0f} MB while matching "
+        "and rendering ({} and {} samples)".format(*cold.get("memory_samples", ("?", "?")))
     )
     for v in r.get("variants", []):
         first = r["variants"][0]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 log = logging.getLogger("curator.meaning")
 
 DIMENSIONS = 384
-BATCH = 16
+BATCH = 4  # larger batches cost as much a text and hold far more memory
 MAX_TOKENS = 128
 # The passage of an article: its title and the opening words of its text. The model's
 # cost grows with the tokens (a title and 60 words make about 80 of the 128 allowed), and
@@ -93,9 +94,8 @@ def _checked(path: Path, expected: str) -> str:
 class Embedder:
     """Turns texts into unit vectors with one ONNX model and its tokenizer.
 
-    It pickles as its two paths and the model's sha256, so it can be handed to the
-    extraction workers; the tokenizer and the ONNX session are made on first use, once
-    per process, with one thread (each worker uses one core)."""
+    The tokenizer and the ONNX session are made on first use, once per process; a
+    session runs on one core, and threads that call ``embed`` at once share it."""
 
     model_path: Path
     tokenizer_path: Path
@@ -107,14 +107,6 @@ class Embedder:
     def model_id(self) -> str:
         """Stored beside each vector: vectors with another id are computed afresh."""
         return f"{self.model_sha256[:16]}/{PASSAGE_RECIPE}"
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_runtime": None, "_phrases": {}}
-
-    @property
-    def shareable(self) -> bool:
-        """Whether this is the bundled model, which the extraction workers share."""
-        return self.model_sha256 == MODEL_SHA256
 
     def release(self) -> None:
         """Free this process's copy of the model (about 160 MB); it loads again if asked.
@@ -139,7 +131,13 @@ class Embedder:
         """The tokenizer and the ONNX session, made now if not yet made in this process."""
         if self._runtime is None:
             key = (self.model_path, self.tokenizer_path)
-            self._runtime = _runtimes.get(key) or _make_runtime(self)
+            if key in _broken:  # tried already: every later call fails at once
+                raise MeaningUnavailable(_broken[key])
+            try:
+                self._runtime = _runtimes.get(key) or _make_runtime(self)
+            except MeaningUnavailable as exc:
+                _broken[key] = str(exc)
+                raise
             _runtimes[key] = self._runtime
         return self._runtime
 
@@ -153,7 +151,7 @@ class Embedder:
             return out
         tokenizer, session = self.load()
         try:
-            # one text at a time is the workers' case: no thread pool for it
+            # one text needs no thread pool
             encodings = (
                 [tokenizer.encode(texts[0] or " ")]
                 if len(texts) == 1
@@ -194,6 +192,7 @@ class Embedder:
 # One tokenizer and session per model file and process: the extraction workers receive
 # a fresh Embedder with every page.
 _runtimes: dict[tuple[Path, Path], Any] = {}
+_broken: dict[tuple[Path, Path], str] = {}  # why a model could not be loaded
 
 
 def _make_runtime(embedder: Embedder) -> tuple[Any, Any]:
@@ -315,19 +314,37 @@ def article_passage(title: str, text: str) -> str:
     return title or opening
 
 
-def ensure_vectors(store: Any, embedder: Embedder, ids: list[int]) -> int:
-    """Compute and store the vectors these articles lack (those stored from a feed's own
-    text, or before meaning was on, or by another model); return how many were made.
-    Raises MeaningUnavailable if the model cannot run."""
+def ensure_vectors(
+    store: Any,
+    embedder: Embedder,
+    ids: list[int],
+    *,
+    threads: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Compute and store the vectors these articles lack (new ones, those stored before
+    meaning was on, or by another model); return how many were made. ``threads`` run the
+    model at once, a core each; vectors are stored as they come, so an interrupted run
+    keeps them. Raises MeaningUnavailable if the model cannot run."""
     have = store.vectors(ids, embedder.model_id)
     missing = [i for i in ids if i not in have]
-    # a passage needs the title and OPENING_WORDS words, which fit in this many characters
-    for start in range(0, len(missing), 256):
-        chunk = missing[start : start + 256]
-        passages = store.passages(chunk, 40 * OPENING_WORDS)
-        chunk = [i for i in chunk if i in passages]
-        vectors = embedder.embed([article_passage(*passages[i]) for i in chunk])
-        store.save_vectors(embedder.model_id, zip(chunk, map(pack, vectors), strict=True))
+    if not missing:
+        return 0
+    embedder.load()  # once, before the threads ask for it
+    done = 0
+    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="curator-meaning") as pool:
+        for start in range(0, len(missing), 512):
+            part = missing[start : start + 512]
+            # the title and OPENING_WORDS words fit in this many characters
+            passages = store.passages(part, 40 * OPENING_WORDS)
+            part = [i for i in part if i in passages]
+            chunks = [part[k : k + 64] for k in range(0, len(part), 64)]
+            texts = ([article_passage(*passages[i]) for i in chunk] for chunk in chunks)
+            for chunk, vectors in zip(chunks, pool.map(embedder.embed, texts), strict=True):
+                store.save_vectors(embedder.model_id, zip(chunk, map(pack, vectors), strict=True))
+                done += len(chunk)
+                if progress:
+                    progress(done, len(missing))
     return len(missing)
 
 
@@ -372,7 +389,7 @@ def similarities(interest_vectors: np.ndarray, article_vectors: np.ndarray) -> n
 
 
 def pack(vector: np.ndarray) -> bytes:
-    """A vector as stored and sent between processes: float16, 768 bytes."""
+    """A vector as stored: float16, 768 bytes."""
     return np.asarray(vector, dtype="<f2").tobytes()
 
 

@@ -101,9 +101,8 @@ class _InlineExecutor(Executor):
         return future
 
 
-def extraction_pool(workers: int, share_model: bool = False) -> Executor:
-    """A process pool for trafilatura, or inline extraction when one worker is asked for.
-    With ``share_model``, the bundled model of meaning is loaded once for all workers."""
+def extraction_pool(workers: int) -> Executor:
+    """A process pool for trafilatura, or inline extraction when one worker is asked for."""
     workers = workers or os.cpu_count() or 1
     if workers <= 1:
         return _InlineExecutor()
@@ -111,10 +110,7 @@ def extraction_pool(workers: int, share_model: bool = False) -> Executor:
     # server imports trafilatura once and each worker is a fork of it, so workers start
     # in milliseconds and share those pages instead of each importing its own copy.
     context = multiprocessing.get_context("forkserver")
-    preload = ["curator.extract", "trafilatura"]
-    context.set_forkserver_preload(
-        [*preload, "curator.embedding_preload"] if share_model else preload
-    )
+    context.set_forkserver_preload(["curator.extract", "trafilatura"])
     return _RestartingPool(
         lambda: _widen_task_pipe(
             ProcessPoolExecutor(
@@ -377,9 +373,7 @@ def fetch(
                 if extractor is None:  # starts while the first pages download
                     pool_started = time.perf_counter()
                     more = total_pages > 4 or done_feeds < total_feeds
-                    extractor = extraction_pool(
-                        workers if more else 1, bool(embedder and embedder.shareable)
-                    )
+                    extractor = extraction_pool(workers if more else 1)
                 in_flight += 1
                 fetching += 1
                 pending[
@@ -451,7 +445,6 @@ def fetch(
                         settings.extract_timeout,
                         True,
                         _title(job, None),  # the worker splits title and text into words
-                        embedder,  # and embeds their passage
                     )
                     pending[extracted] = ("extract", job)
                 else:
@@ -476,19 +469,6 @@ def fetch(
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
-    if embedder is not None:
-        # Articles stored from their feed's text, or whose page failed, get their vector
-        # here, in one batch, so matching finds every vector made.
-        t0 = time.perf_counter()
-        try:
-            ensure_vectors(
-                store, embedder, [a.id for a in store.articles_since(cutoff, text=False)]
-            )
-        except MeaningUnavailable as exc:
-            warn_off(str(exc))
-        report.timings["embed"] = time.perf_counter() - t0
-    if progress:
-        progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
     # Finer figures for bench/run_bench.py: extraction CPU summed over workers, feed
     # handling (parse + store) in this thread, and pool start to its first result.
@@ -497,6 +477,23 @@ def fetch(
     report.timings["feeds"] = feed_seconds
     if first_result:
         report.timings["pool_start"] = first_result - pool_started
+    if embedder is not None:
+        # The new articles' vectors of meaning, made once the extraction workers are gone:
+        # the model's memory (about 160 MB) and theirs are never needed at the same time.
+        t0 = time.perf_counter()
+        try:
+            ensure_vectors(
+                store,
+                embedder,
+                [a.id for a in store.articles_since(cutoff, text=False)],
+                threads=workers,
+                progress=progress and (lambda done, total: progress("meaning", done, total)),
+            )
+        except MeaningUnavailable as exc:
+            warn_off(str(exc))
+        report.timings["embed"] = time.perf_counter() - t0
+    if progress:
+        progress("done", done_pages, total_pages)
     return report
 
 
@@ -659,10 +656,8 @@ def _store_entry(
     else:
         text, source = entry.content or entry.summary, "feed"
     title = _title(job, page)
-    # the worker's words and vector, if it used this very title and text; else the words
-    # are split here and the vector is made before matching (embedding.ensure_vectors)
-    same = bool(page and page.text and title == _title(job, None))
-    words = page.words if page and same else None
+    # the worker's words, if it split this very title and text; else they are split here
+    words = page.words if page and page.text and title == _title(job, None) else None
     published = entry.published
     author = entry.author or (page.author if page else "")
     if (
@@ -678,8 +673,6 @@ def _store_entry(
             source=source,
             note=note,
             words=words,
-            vector=page.vector if page and same else None,
-            vector_model=page.vector_model if page and same else "",
         )
         is not None
     ):
