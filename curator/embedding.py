@@ -332,7 +332,8 @@ def ensure_vectors(
         return 0
     embedder.load()  # once, before the threads ask for it
     done = 0
-    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="curator-meaning") as pool:
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="curator-meaning")
+    try:
         for start in range(0, len(missing), 512):
             part = missing[start : start + 512]
             # the title and OPENING_WORDS words fit in this many characters
@@ -345,6 +346,8 @@ def ensure_vectors(
                 done += len(chunk)
                 if progress:
                     progress(done, len(missing))
+    finally:  # on Ctrl-C, only the batches already running are waited for
+        pool.shutdown(cancel_futures=True)
     return len(missing)
 
 
