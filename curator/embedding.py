@@ -134,7 +134,10 @@ class Embedder:
             if key in _broken:  # tried already: every later call fails at once
                 raise MeaningUnavailable(_broken[key])
             try:
-                self._runtime = _runtimes.get(key) or _make_runtime(self)
+                self._runtime = _runtimes.get(key)
+                if self._runtime is None:
+                    self._runtime = _make_runtime(self)
+                    give_back_memory()  # what making the session took and freed
             except MeaningUnavailable as exc:
                 _broken[key] = str(exc)
                 raise
@@ -346,6 +349,8 @@ def ensure_vectors(
                 done += len(chunk)
                 if progress:
                     progress(done, len(missing))
+            # each thread's malloc arena keeps what its runs freed unless asked
+            give_back_memory()
     finally:  # on Ctrl-C, only the batches already running are waited for
         pool.shutdown(cancel_futures=True)
     return len(missing)

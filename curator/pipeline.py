@@ -762,17 +762,20 @@ class Matcher:
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
+        # before the index: the model is freed once this is done, and the two never
+        # need their memory at the same time
+        meaning = window_meaning(
+            store,
+            embedder,
+            [a.id for a in articles],
+            [p for c in contacts for i in (*c.interests, *c.avoid) for p in i.phrases],
+        )
         return cls(
             Index(articles, texts, store.article_text),
             story_groups(articles),
             history,
             store.suggested_before(week),
-            window_meaning(
-                store,
-                embedder,
-                [a.id for a in articles],
-                [p for c in contacts for i in (*c.interests, *c.avoid) for p in i.phrases],
-            ),
+            meaning,
         )
 
     @cached_property
