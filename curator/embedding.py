@@ -349,8 +349,8 @@ def ensure_vectors(
                 done += len(chunk)
                 if progress:
                     progress(done, len(missing))
-            # each thread's malloc arena keeps what its runs freed unless asked
-            give_back_memory()
+                # each thread's malloc arena keeps what its runs freed unless asked
+                give_back_memory()
     finally:  # on Ctrl-C, only the batches already running are waited for
         pool.shutdown(cancel_futures=True)
     return len(missing)
