@@ -8,9 +8,10 @@ user may instead point the ``meaning_model`` setting to a folder of their own ho
 ``model.onnx`` and ``tokenizer.json``, or switch meaning off with ``meaning: false``.
 
 Vectors are the mean of the last hidden state over the attention mask, L2-normalised,
-so the dot product of two vectors is their cosine. Each vector is stored with
-``Embedder.model_id`` (the model's sha256 and the passage recipe): a different model or
-recipe never mixes with old vectors.
+so the dot product of two vectors is their cosine. An article's vector is made once,
+after fetching (``ensure_vectors``), and stored with ``Embedder.model_id`` (the model's
+sha256 and the passage recipe): a different model or recipe never mixes with old
+vectors. Matching gets them, and the interests', through ``window_meaning``.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ class Embedder:
         return f"{self.model_sha256[:16]}/{PASSAGE_RECIPE}"
 
     def release(self) -> None:
-        """Free this process's copy of the model (about 160 MB); it loads again if asked.
-        Vectors of phrases already embedded stay."""
+        """Free this process's copy of the model (its weights unpacked to float32); it
+        loads again if asked. Vectors of phrases already embedded stay."""
         if self._runtime is not None or _runtimes:
             self._runtime = None
             _runtimes.clear()

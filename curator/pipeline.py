@@ -479,7 +479,7 @@ def fetch(
         report.timings["pool_start"] = first_result - pool_started
     if embedder is not None:
         # The new articles' vectors of meaning, made once the extraction workers are gone:
-        # the model's memory (about 160 MB) and theirs are never needed at the same time.
+        # the model's memory and theirs are never needed at the same time.
         t0 = time.perf_counter()
         try:
             ensure_vectors(
