@@ -73,6 +73,8 @@ class Settings:
     # Hosts on your own network that feeds' links may reach (e.g. a self-hosted reader):
     # names or addresses; a cloud metadata address is refused even when listed.
     allow_private_hosts: tuple[str, ...] = ()
+    meaning: bool = True  # closeness in meaning as evidence, besides words
+    meaning_model: str = ""  # a folder with model.onnx and tokenizer.json; empty: the bundled
 
     @property
     def window(self) -> timedelta:
@@ -204,6 +206,8 @@ def _line(node: Any, key: Any = None) -> str:
 def _coerce(value: Any, kind: type, where: str) -> Any:
     if kind is bool and isinstance(value, bool):
         return value
+    if kind is bool and isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
@@ -223,6 +227,10 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
             pass
     expected = "a list of host names or addresses" if kind is tuple else kind.__name__
     raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
 def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settings:

@@ -29,6 +29,15 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
+from curator.embedding import (
+    Embedder,
+    Meaning,
+    MeaningUnavailable,
+    ensure_vectors,
+    load_embedder,
+    warn_off,
+    window_meaning,
+)
 from curator.errors import CuratorError, FetchError, UsageError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import ParsedFeed, parse_feed
@@ -358,6 +367,7 @@ def fetch(
     extract_cpu = feed_seconds = 0.0
     pool_started = first_result = 0.0
     workers = settings.extract_workers or os.cpu_count() or 1
+    embedder = load_embedder(settings, workspace.root)
     with (
         fetcher_for(workspace) as fetcher,
         _FetchThreads(
@@ -570,8 +580,6 @@ def fetch(
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
         store.drop_stored_entries()
-    if progress:
-        progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
     # Finer figures for bench/run_bench.py: extraction CPU summed over workers, feed
     # handling (parse + store) in this thread, and pool start to its first result.
@@ -580,6 +588,23 @@ def fetch(
     report.timings["feeds"] = feed_seconds
     if first_result:
         report.timings["pool_start"] = first_result - pool_started
+    if embedder is not None:
+        # The new articles' vectors of meaning, made once the extraction workers are gone:
+        # the model's memory and theirs are never needed at the same time.
+        t0 = time.perf_counter()
+        try:
+            ensure_vectors(
+                store,
+                embedder,
+                [a.id for a in store.articles_since(cutoff, text=False)],
+                threads=workers,
+                progress=progress and (lambda done, total: progress("meaning", done, total)),
+            )
+        except MeaningUnavailable as exc:
+            warn_off(str(exc))
+        report.timings["embed"] = time.perf_counter() - t0
+    if progress:
+        progress("done", done_pages, total_pages)
     return report
 
 
@@ -845,11 +870,21 @@ class Matcher:
     groups: list[int]
     history: dict[str, list]
     suggested_before: dict[str, set[int]]
+    # the articles' vectors of meaning, in the index's order; None when meaning is off
+    meaning: Meaning | None = None
 
     @classmethod
     def build(
-        cls, store: Store, since: datetime, week: str, include: Article | None = None
+        cls,
+        store: Store,
+        since: datetime,
+        week: str,
+        include: Article | None = None,
+        embedder: Embedder | None = None,
+        contacts: Iterable[Contact] = (),
     ) -> Matcher:
+        """The window's matcher; with an ``embedder``, the articles' vectors of meaning
+        and those of the ``contacts``' interests and avoid lists are made ready."""
         # Text is read once while indexing and loaded again only for what is shown.
         articles = store.articles_since(since, text=False)
         texts: Iterable[str | bytes] = store.words_since(since)
@@ -859,11 +894,20 @@ class Matcher:
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
+        # before the index: the model is freed once this is done, and the two never
+        # need their memory at the same time
+        meaning = window_meaning(
+            store,
+            embedder,
+            [a.id for a in articles],
+            [p for c in contacts for i in (*c.interests, *c.avoid) for p in i.phrases],
+        )
         return cls(
             Index(articles, texts, store.article_text),
             story_groups(articles),
             history,
             store.suggested_before(week),
+            meaning,
         )
 
     @cached_property
@@ -933,8 +977,12 @@ def build_digest(
     settings = workspace.settings
     # Matching is skipped for each person whose inputs did not change since the last run;
     # the index is built only if someone needs matching.
+    embedder = load_embedder(settings, workspace.root)
     cache = DecisionCache(
-        store, when - settings.window, week, (settings.per_contact, settings.min_score)
+        store,
+        when - settings.window,
+        week,
+        (settings.per_contact, settings.min_score, embedder and embedder.model_id),
     )
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
@@ -945,7 +993,9 @@ def build_digest(
         key = cache.key(contact)
         cached = cache.get(contact, key)
         if cached is None:
-            matcher = matcher or Matcher.build(store, when - settings.window, week)
+            matcher = matcher or Matcher.build(
+                store, when - settings.window, week, embedder=embedder, contacts=contacts
+            )
             suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
             cache.put(contact, key, suggestions)
         else:
@@ -1088,7 +1138,13 @@ def suggest(
         if store.article_count() == 0:
             raise CuratorError("no articles stored yet; run `curator fetch` or `curator run` first")
         week = iso_week(now())
-        matcher = Matcher.build(store, now() - settings.window, week)
+        matcher = Matcher.build(
+            store,
+            now() - settings.window,
+            week,
+            embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
+        )
         suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
     return [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions]
@@ -1105,7 +1161,14 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
                 f"`curator articles --search WORDS` lists stored articles with their URLs"
             )
         since = now() - settings.window
-        matcher = Matcher.build(store, since, iso_week(now()), include=article)
+        matcher = Matcher.build(
+            store,
+            since,
+            iso_week(now()),
+            include=article,
+            embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
+        )
         _, decisions = matcher.decide(
             contact, settings.per_contact, settings.min_score, explain=True
         )

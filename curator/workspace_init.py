@@ -81,6 +81,8 @@ SETTING_HELP = {
     "backups": "copies of the database kept in .curator/backups, one per run (0: none)",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
     "allow_private_hosts": "hosts on your network feeds may use, e.g. [nas.local, 192.168.1.20]",
+    "meaning": "match by closeness in meaning too, not only by words (false: words only)",
+    "meaning_model": "folder with model.onnx and tokenizer.json (empty: the bundled model)",
 }
 
 
