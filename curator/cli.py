@@ -734,10 +734,11 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             err=True,
         )
     for path in report.leftovers:
-        # the database and the digests hold the articles that name them; any other file
-        # still naming them is a trace of the person, and always worth a warning
+        # the database, its backups and the digests hold the articles that name them; any
+        # other file still naming them is a trace of the person, and always worth a warning
         if report.in_articles and (
             path.name.startswith(workspace.db_path.name)
+            or path.is_relative_to(workspace.backups_dir)
             or path.is_relative_to(workspace.output_dir)
         ):
             continue
