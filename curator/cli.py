@@ -341,8 +341,18 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
       curator suggest zoe
       curator suggest "Zoe Park" --format json --limit 5
     """
+    from curator import history
+
     workspace = ctx.workspace(since=since)
     contact = _contact(workspace, name)
+    held = history.snoozed(workspace, contact)
+    if held is not None:  # set aside on purpose: say so, and nothing else
+        click.echo(f"{one_line(contact.name)} is {history.snooze_words(held.until)}.")
+        return
+    sent = pipeline.sent_recently(workspace, contact)
+    if contact.max_per_month is not None and sent >= contact.max_per_month:
+        click.echo(f"{one_line(contact.name)}: {pipeline.limit_words(contact, sent)}.")
+        return
     suggestions = pipeline.suggest(workspace, contact, limit=limit)
     if fmt == "json":
         click.echo(
@@ -540,12 +550,109 @@ def _record(
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
+@cli.command()
+@click.argument("name")
+@click.option("--on", "on", help="The day of it: 2026-11-02, yesterday (default today).")
+@click.option(
+    "--via",
+    type=click.Choice(["call", "meeting", "message", "email", "other"]),
+    default="other",
+    show_default=True,
+    help="How you were in touch.",
+)
+@click.option("--note", default="", help="A word about it (for your own memory).")
+@click.pass_obj
+@_handle_errors
+def touched(ctx: Context, name: str, on: str | None, via: str, note: str) -> None:
+    """Remember that you were in touch with NAME, by any means; the cadence restarts.
+
+    A call, a meeting or a message counts as much as a share: the next reminder is
+    due a cadence after your latest contact of any kind. The same person, day and means
+    again changes nothing; `curator undo` takes back the last record.
+
+    \b
+    Example:
+      curator touched zoe --via call
+      curator touched "Zoe Park" --on yesterday --via meeting --note "coffee, new job"
+    """
+    from curator import history
+
+    when = history.parse_day(on) if on else None
+    done = history.touch(ctx.workspace(), name, on=when, via=via, note=note)
+    if not ctx.quiet:
+        said = "Already recorded" if done.already else "Recorded"
+        who = one_line(done.contact.name)
+        click.echo(f"{said}: in touch with {who} by {via} on {done.on:%Y-%m-%d}.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--for", "for_", metavar="DURATION", help="How long, e.g. 30d, 6w.")
+@click.option("--until", metavar="DATE", help="The day the snooze ends, e.g. 2027-01-06.")
+@click.option("--indefinitely", is_flag=True, help="Until you lift it (the same as `pause`).")
+@click.option("--off", is_flag=True, help="Lift the snooze or pause.")
+@click.pass_obj
+@_handle_errors
+def snooze(
+    ctx: Context, name: str, for_: str | None, until: str | None, indefinitely: bool, off: bool
+) -> None:
+    """Set NAME aside for a while: no suggestions and no reminder until then.
+
+    Give exactly one of --for, --until, --indefinitely or --off. The digest lists who
+    is snoozed in one line; `curator suggest NAME` says so.
+
+    \b
+    Example:
+      curator snooze zoe --for 30d
+      curator snooze zoe --until 2027-01-06
+      curator snooze zoe --off
+    """
+    from curator import history
+    from curator.errors import UsageError
+
+    given = [x for x in (for_, until, indefinitely or None, off or None) if x]
+    if len(given) != 1:
+        raise UsageError("give one of --for 30d, --until DATE, --indefinitely or --off")
+    workspace = ctx.workspace()
+    if off:
+        done = history.unsnooze(workspace, name)
+        if not ctx.quiet:
+            who = one_line(done.contact.name)
+            click.echo(f"{who} is back." if done.lifted else f"{who} was not snoozed.")
+        return
+    end = None if indefinitely else history.snooze_until(for_, until)
+    _snoozed(ctx, history.snooze(workspace, name, end))
+
+
+@cli.command()
+@click.argument("name")
+@click.pass_obj
+@_handle_errors
+def pause(ctx: Context, name: str) -> None:
+    """Set NAME aside until you lift it with `curator snooze NAME --off`.
+
+    \b
+    Example:
+      curator pause zoe
+    """
+    from curator import history
+
+    _snoozed(ctx, history.snooze(ctx.workspace(), name, None))
+
+
+def _snoozed(ctx: Context, done: Any) -> None:
+    from curator import history
+
+    if not ctx.quiet:
+        click.echo(f"{one_line(done.contact.name)} is {history.snooze_words(done.until)}.")
+
+
 @cli.command("history")
 @click.argument("name")
 @click.pass_obj
 @_handle_errors
 def history_(ctx: Context, name: str) -> None:
-    """List what you shared with NAME and what you dismissed, newest first.
+    """List what you shared with NAME, what you dismissed and when you were in touch.
 
     \b
     Example:
@@ -561,7 +668,7 @@ def history_(ctx: Context, name: str) -> None:
 @click.pass_obj
 @_handle_errors
 def undo(ctx: Context) -> None:
-    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+    """Take back the last `shared`, `dismiss` or `touched` you recorded, and say what it was.
 
     Each undo takes back one record, the most recently made, whichever person and day
     it was about; the article may then be suggested to them again.
@@ -576,9 +683,13 @@ def undo(ctx: Context) -> None:
     if ctx.quiet:
         return
     if done is None:
-        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        click.echo("Nothing to undo: no share, dismissal or touch is recorded.")
         return
     item = done.item
+    if item.action == "touched":
+        who = one_line(done.name)
+        click.echo(f"Took back: in touch with {who} by {item.via} on {item.on:%Y-%m-%d}.")
+        return
     verb = "shared with" if item.action == "shared" else "dismissed for"
     what = f"{one_line(item.title)!r}" if item.title else one_line(item.url)
     click.echo(f"Took back: {what} {verb} {one_line(done.name)} on {item.on:%Y-%m-%d}.")
@@ -659,14 +770,14 @@ def contacts() -> None:
 @click.pass_obj
 @_handle_errors
 def contacts_list(ctx: Context) -> None:
-    """Everyone in contacts.yaml with their interests, cadence and last contact.
+    """Everyone in contacts.yaml: interests, group, cadence, last contact, next due.
 
     \b
     Example:
       curator contacts list
     """
     from curator import contacts_io
-    from curator.store import Store
+    from curator.store import Store, now
 
     workspace = ctx.workspace()
     people = load_contacts(workspace)
@@ -674,10 +785,14 @@ def contacts_list(ctx: Context) -> None:
         click.echo("Nobody yet: add people to contacts.yaml or run: curator contacts import FILE")
         return
     last: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
+    snoozes: dict[str, Any] = {}
     if workspace.db_path.exists():
         with Store(workspace.db_path) as store:
             last = {k: v for k, v in pipeline.last_contacts(store, people).items() if v}
-    for line in contacts_io.contact_lines(people, last):
+            seen = store.first_seen((c.key for c in people), now())
+            snoozes = store.snoozes(now())
+    for line in contacts_io.contact_lines(people, last, seen=seen, snoozes=snoozes):
         click.echo(line)
 
 

@@ -18,6 +18,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -613,9 +614,17 @@ def depth_warning(total: int) -> str | None:
     )
 
 
-def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -> list[str]:
-    """The lines `curator contacts list` prints: name, email, interests, cadence."""
-    last = last or {}
+def contact_lines(
+    contacts: list[Contact],
+    last: dict[str, Any] | None = None,
+    *,
+    seen: dict[str, Any] | None = None,
+    snoozes: dict[str, Any] | None = None,
+) -> list[str]:
+    """The lines `curator contacts list` prints: name, email, interests, then group,
+    cadence, last contact, when the next is due (from the last contact, else the day
+    curator first saw them) and any snooze."""
+    last, seen, snoozes = last or {}, seen or {}, snoozes or {}
     out = []
     for c in contacts:
         bits = [one_line(c.name)]  # hand-written contacts.yaml may hold escapes too
@@ -624,11 +633,20 @@ def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -
         line = " ".join(bits)
         topics = ", ".join(one_line(i.topic) for i in c.interests) or "(no interests yet)"
         extra = []
+        if c.groups:
+            label = "group " if len(c.groups) == 1 else "groups "
+            extra.append(label + one_line(", ".join(c.groups)))
         if c.cadence_days:
             extra.append(f"every {c.cadence_days}d")
         when = last.get(c.key)
         if when:
-            extra.append(f"last shared {when:%Y-%m-%d}")
+            extra.append(f"last contact {when:%Y-%m-%d}")
+        since = when or seen.get(c.key)
+        if c.cadence_days and since:
+            extra.append(f"next due {since + timedelta(days=c.cadence_days):%Y-%m-%d}")
+        if c.key in snoozes:
+            until = snoozes[c.key]
+            extra.append(f"snoozed until {until:%Y-%m-%d}" if until else "paused")
         out.append(f"{line}: {topics}" + (f"  [{'; '.join(extra)}]" if extra else ""))
     return out
 

@@ -47,6 +47,7 @@ class Contact:
     last_contact: datetime | None = None
     said: tuple[str, ...] = ()  # their own words, which a draft may quote back to them
     groups: tuple[str, ...] = ()  # how their address book files them: not interests
+    max_per_month: int | None = None  # no suggestions once this many were shared in 30 days
 
     @property
     def key(self) -> str:
