@@ -469,6 +469,8 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
         lines = [f"{n}. [{render.md_escape(a.title)}](<{a.url}>) (score {s.score:.1f})"]
+        if a.source == "feed":
+            lines.append(f"   - _{render.md_escape(render.SUMMARY_ONLY)}_")
         lines += [
             f"   - {render.md_escape(r.interest)}, in the {r.where}: "
             f"{render.md_highlight(r.snippet, r.marks)}"
@@ -478,6 +480,8 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     # Titles, snippets and interests come from feeds and contacts.yaml: one_line drops any
     # terminal escape they carry.
     lines = [f"{n}. {one_line(a.title)}  (score {s.score:.1f})", f"   {one_line(a.url)}"]
+    if a.source == "feed":
+        lines.append(f"   ({render.SUMMARY_ONLY})")
     for r in s.reasons:
         words = ", ".join(
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched

@@ -84,7 +84,7 @@ def test_an_older_touch_does_not_move_a_later_last_contact(http_server: Server, 
     make_site(http_server, workspace)
     contacts = (workspace / "contacts.yaml").read_text()
     last = TODAY - timedelta(days=5)
-    contacts = contacts.replace("    cadence: 30d\n", f"    cadence: 30d\n    last_contact: {last}\n")
+    contacts = contacts.replace("cadence: 30d\n", f"cadence: 30d\n    last_contact: {last}\n")
     (workspace / "contacts.yaml").write_text(contacts)
     invoke(workspace, "touched", "zoe", "--on", str(TODAY - timedelta(days=20)))
     invoke(workspace, "run")
@@ -252,3 +252,33 @@ def test_cards_say_what_was_sent_lately(site_run: Server, workspace: Path):
     for out in (md, html, text):
         assert out.count("ent 2 in the last 30 days") == 1
         assert "ent 0 in the last" not in out
+
+
+# -- 6. honest sources -------------------------------------------------------------------------
+
+
+def test_a_suggestion_from_the_feed_summary_says_so_everywhere(
+    http_server: Server, workspace: Path
+):
+    make_site(http_server, workspace)
+    http_server.add("/a/heat.html", "gone", status=404)  # the page cannot be read
+    invoke(workspace, "run")
+    mark = "from the feed's summary; the page could not be read"
+    zoe = people(workspace)["Zoe Park"]["suggestions"]
+    by_slug = {s["url"].rsplit("/", 1)[-1]: s for s in zoe}
+    assert by_slug["heat.html"]["source"] == "feed"
+    assert by_slug["retrofit.html"]["source"] == "page"
+    assert "(I have only seen its summary so far.)" in by_slug["heat.html"]["draft"]
+    assert "summary" not in by_slug["retrofit.html"]["draft"]
+
+    md = next((workspace / "output").glob("*/digest.md")).read_text()
+    html = next((workspace / "output").glob("*/index.html")).read_text()
+    text = invoke(workspace, "run", "--no-fetch", "--format", "text").stdout
+    # once per suggestion of it (Zoe's and Ana's), not beside the page-read one
+    assert text.count(mark) == 2
+    assert md.count(mark) == 2
+    # the page also lists it once by article
+    assert html.count("From the feed&#39;s summary; the page could not be read") == 3
+    out = invoke(workspace, "suggest", "zoe").stdout
+    assert out.count(f"({mark})") == 1
+    assert f"({mark})" in out.split("retrofit")[0]  # under the heat-pump article
