@@ -282,3 +282,14 @@ def test_a_suggestion_from_the_feed_summary_says_so_everywhere(
     out = invoke(workspace, "suggest", "zoe").stdout
     assert out.count(f"({mark})") == 1
     assert f"({mark})" in out.split("retrofit")[0]  # under the heat-pump article
+
+
+def test_inits_example_contacts_show_groups(tmp_path: Path):
+    invoke(tmp_path / "ws", "init", str(tmp_path / "ws"))
+    text = (tmp_path / "ws" / "contacts.yaml").read_text()
+    assert "groups:\n  family: {cadence: 14d}\n" in text
+    line = invoke(tmp_path / "ws", "contacts", "list").stdout
+    assert line == (  # no run yet: the cadence starts when a digest first sees her
+        "Zoe Example <zoe@example.org>: heat pumps, retrofitting old houses  "
+        "[group close friends; every 30d]\n"
+    )
