@@ -469,7 +469,7 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
         lines = [f"{n}. [{render.md_escape(a.title)}](<{a.url}>) (score {s.score:.1f})"]
-        if a.source == "feed":
+        if a.summary_only:
             lines.append(f"   - _{render.md_escape(render.SUMMARY_ONLY)}_")
         lines += [
             f"   - {render.md_escape(r.interest)}, in the {r.where}: "
@@ -480,7 +480,7 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     # Titles, snippets and interests come from feeds and contacts.yaml: one_line drops any
     # terminal escape they carry.
     lines = [f"{n}. {one_line(a.title)}  (score {s.score:.1f})", f"   {one_line(a.url)}"]
-    if a.source == "feed":
+    if a.summary_only:
         lines.append(f"   ({render.SUMMARY_ONLY})")
     for r in s.reasons:
         words = ", ".join(

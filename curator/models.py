@@ -84,6 +84,8 @@ class Article:
     published: datetime | None = None
     fetched_at: datetime | None = None
     source: str = "page"  # "page" when extracted from the web page, "feed" otherwise
+    # the text is the feed's because its page could not be read (not a full_text feed)
+    summary_only: bool = False
 
     @property
     def date(self) -> datetime | None:

@@ -762,6 +762,8 @@ def _store_entry(
         text, source = page.text, "page"
     else:
         text, source = entry.content or entry.summary, "feed"
+        if not job.feed.full_text and not note:  # the page was meant to be read: say why not
+            note = "page gave no text" if page else "page not read"
     title = _title(job, page)
     # the worker's words, if it split this very title and text; else they are split here
     words = page.words if page and page.text and title == _title(job, None) else None

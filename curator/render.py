@@ -236,7 +236,7 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
             said=said,
             note=said,  # the name older workspace templates use
             suggestion=replace(suggestion, contact=contact),
-            from_summary=suggestion.article.source == "feed",  # the page was never read
+            from_summary=suggestion.article.summary_only,  # the page could not be read
         ).strip()
 
     return draft
@@ -360,7 +360,8 @@ def suggestion_data(s: Suggestion) -> dict:
         "score": round(s.score, 3),
         "published": a.published.isoformat(timespec="seconds") if a.published else None,
         "reading_minutes": a.reading_minutes,
-        "source": a.source,  # "feed": only the feed's summary was read, not the page
+        "source": a.source,  # "feed": the feed's own text, not the page's
+        "summary_only": a.summary_only,  # ... because the page could not be read
         "reasons": [r.as_dict() for r in s.reasons],
         "draft": s.draft,
         "share_link": share_link(s),

@@ -221,7 +221,7 @@ class FeedState:
     last_error: str | None = None
 
 
-_WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source"
+_WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source, note"
 
 # The articles of a window (published, or first seen when undated, at or after ?), for
 # "WHERE {IN_WINDOW} ORDER BY id". The subquery reads the date index; a plain WHERE on
@@ -499,6 +499,8 @@ class Store:
             published=parse_iso(row["published"]),
             fetched_at=parse_iso(row["fetched_at"]),
             source=row["source"],
+            # a feed's text stands in for a page that could not be read only with a note why
+            summary_only=row["source"] == "feed" and bool(row["note"]),
         )
 
     def articles_since(self, since: datetime, *, text: bool = True) -> list[Article]:

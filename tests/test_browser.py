@@ -115,8 +115,8 @@ def keeping_in_touch_digest():
     from dataclasses import replace
 
     digest = sample_digest()
-    ada, bo, cy = digest.people
-    summary_only = replace(ada.suggestions[0].article, source="feed")
+    ada, _, cy = digest.people
+    summary_only = replace(ada.suggestions[0].article, source="feed", summary_only=True)
     ada.suggestions[0] = replace(ada.suggestions[0], article=summary_only)
     ada.sent_recently = 2
     cy.contact = replace(cy.contact, max_per_month=1)

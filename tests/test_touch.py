@@ -267,7 +267,9 @@ def test_a_suggestion_from_the_feed_summary_says_so_everywhere(
     zoe = people(workspace)["Zoe Park"]["suggestions"]
     by_slug = {s["url"].rsplit("/", 1)[-1]: s for s in zoe}
     assert by_slug["heat.html"]["source"] == "feed"
+    assert by_slug["heat.html"]["summary_only"] is True
     assert by_slug["retrofit.html"]["source"] == "page"
+    assert by_slug["retrofit.html"]["summary_only"] is False
     assert "(I have only seen its summary so far.)" in by_slug["heat.html"]["draft"]
     assert "summary" not in by_slug["retrofit.html"]["draft"]
 
@@ -293,3 +295,14 @@ def test_inits_example_contacts_show_groups(tmp_path: Path):
         "Zoe Example <zoe@example.org>: heat pumps, retrofitting old houses  "
         "[group close friends; every 30d]\n"
     )
+
+
+def test_a_full_text_feed_is_not_marked_as_a_summary(http_server: Server, workspace: Path):
+    make_site(http_server, workspace)
+    feeds = (workspace / "feeds.yaml").read_text()
+    (workspace / "feeds.yaml").write_text(feeds + "    full_text: true\n")
+    invoke(workspace, "run")
+    zoe = people(workspace)["Zoe Park"]["suggestions"]
+    assert [s["source"] for s in zoe] == ["feed", "feed"]  # the feed's own text, on purpose
+    assert [s["summary_only"] for s in zoe] == [False, False]
+    assert "summary" not in invoke(workspace, "run", "--no-fetch", "--format", "text").stdout
