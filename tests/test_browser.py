@@ -255,7 +255,7 @@ def test_every_contact_reason_and_share_link_appears(sites, visit, name: str):
             due = card.locator(".due").text_content()
             assert due.startswith("Overdue")
             days = person.days_since
-            assert f"Last shared {days} days ago" in due if days else "Nothing shared yet" in due
+            assert f"Last in touch {days} days ago" in due if days else "Nothing shared yet" in due
         for i, s in enumerate(person.suggestions):
             item = card.locator("li.suggestion").nth(i)
             link = item.locator("h4 a")
