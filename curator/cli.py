@@ -741,6 +741,11 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             f"{report.rows_deleted} database rows deleted, "
             f"{rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
         )
+        if report.import_backup:
+            click.echo(
+                f"Deleted {report.import_backup.name} too, which listed them: "
+                f"the last import can no longer be undone."
+            )
     if report.in_articles:
         click.echo(
             f"Note: {report.in_articles} stored articles from your feeds mention their name "
@@ -802,31 +807,49 @@ def contacts_list(ctx: Context) -> None:
 
 @contacts.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show who would be added or updated; write nothing.")
 @click.pass_obj
 @_handle_errors
-def contacts_import(ctx: Context, file: Path) -> None:
+def contacts_import(ctx: Context, file: Path, dry_run: bool) -> None:
     """Add people from a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV.
 
     vCard CATEGORIES and Google labels become interests, NOTE becomes notes. Address-book
     groups (Friends, Family, Work, myContacts, Starred and the like) are not interests:
     they are listed as skipped, and kept as the person's group. People already listed
     (same email, else same name) are not added twice; only what their entry lacks is
-    filled in. Your comments in contacts.yaml stay.
+    filled in. Your comments in contacts.yaml stay. The file as it was is kept beside
+    it as contacts.yaml.before-import; `curator contacts undo-import` puts it back.
 
     \b
     Example:
+      curator contacts import contacts.vcf --dry-run
       curator contacts import contacts.vcf
       curator contacts import ~/Downloads/Connections.csv
     """
     from curator import contacts_io
 
-    report = contacts_io.import_contacts(ctx.workspace(), file)
+    report = contacts_io.import_contacts(ctx.workspace(), file, dry_run=dry_run)
+    if dry_run:  # the preview is the product: printed even with --quiet
+        click.echo(
+            f"{report.source}: read {report.read}, would add {len(report.added)}, "
+            f"would update {len(report.updated)}, unchanged {report.unchanged}; "
+            f"nothing was written."
+        )
+        for label, names in (("Would add", report.added), ("Would update", report.updated)):
+            if names:
+                click.echo(f"{label}: {', '.join(one_line(n) for n in names)}")
+        return
     if not ctx.quiet:
         click.echo(
             f"{report.source}: read {report.read}, added {len(report.added)}, "
             f"updated {len(report.updated)}, unchanged {report.unchanged}; "
             f"contacts.yaml lists {report.total} people."
         )
+        if report.backup:
+            click.echo(
+                f"The file as it was is kept in {report.backup.name}; "
+                f"`curator contacts undo-import` puts it back."
+            )
         if report.without_interests:
             click.echo(
                 f"{report.without_interests} new people have no interests yet; add a few "
@@ -842,6 +865,30 @@ def contacts_import(ctx: Context, file: Path) -> None:
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)
+
+
+@contacts.command("undo-import")
+@click.pass_obj
+@_handle_errors
+def contacts_undo_import(ctx: Context) -> None:
+    """Put contacts.yaml back as it was before the last `curator contacts import`.
+
+    Only while contacts.yaml is as that import left it: after an edit, the earlier file
+    stays in contacts.yaml.before-import for you to copy from.
+
+    \b
+    Example:
+      curator contacts undo-import
+    """
+    from curator import contacts_io
+
+    restored = contacts_io.undo_import(ctx.workspace())
+    if ctx.quiet:
+        return
+    if restored is None:
+        click.echo("Nothing to undo: no import is recorded.")
+    else:
+        click.echo(f"Restored {restored.name} as it was before the last import.")
 
 
 @cli.group()

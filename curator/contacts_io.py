@@ -248,6 +248,8 @@ class ImportReport:
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
     groups: dict[str, int] = field(default_factory=dict)  # group skipped -> people in it
+    dry_run: bool = False  # nothing was written
+    backup: Path | None = None  # contacts.yaml as it was before this import
 
     @property
     def unchanged(self) -> int:
@@ -504,10 +506,21 @@ def parse_google(text: str) -> list[Person]:
     return people
 
 
-def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
-    """Merge an address-book export into contacts.yaml: by email, else by name."""
+# contacts.yaml as it was before the last import, beside it, and what that import wrote
+# (its SHA-256 and whether the file existed before), so `undo-import` restores the file only
+# if nothing changed it since.
+IMPORT_BACKUP = CONTACTS_FILE + ".before-import"
+_IMPORT_RECORD = "last-import.json"
+
+
+def import_contacts(workspace: Workspace, path: Path, *, dry_run: bool = False) -> ImportReport:
+    """Merge an address-book export into contacts.yaml: by email, else by name. With
+    ``dry_run``, report what would change and write nothing; else keep the file as it was
+    in IMPORT_BACKUP, for `undo_import`."""
     kind, people = read_people(path)
-    report = ImportReport(kind, read=len(people))
+    report = ImportReport(kind, read=len(people), dry_run=dry_run)
+    existed = workspace.contacts_path.exists()
+    before = workspace.contacts_path.read_bytes() if existed else b""
     text, data = _load(workspace)
     if data.get("contacts") is None:
         data["contacts"] = CommentedSeq()
@@ -563,8 +576,56 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
         # Refuse to write a file curator itself could not read back.
         for n, item in enumerate(_yaml(new_text).load(new_text)["contacts"] or [], 1):
             parse_contact(item, f"{CONTACTS_FILE}, entry {n}")
-        atomic_write(workspace.contacts_path, new_text)
+        if not dry_run:
+            report.backup = _write_import(workspace, before, existed, new_text)
     return report
+
+
+def _write_import(workspace: Workspace, before: bytes, existed: bool, new_text: str) -> Path | None:
+    """Keep the file as it was (if there was one), then write the import; return the
+    backup's path."""
+    import hashlib
+    import json
+
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    if existed:
+        atomic_write(backup, before)
+    else:
+        backup.unlink(missing_ok=True)  # an older import's: undoing this one removes the file
+    record = {"sha256": hashlib.sha256(new_text.encode("utf-8")).hexdigest(), "existed": existed}
+    atomic_write(workspace.state_dir / _IMPORT_RECORD, json.dumps(record))
+    atomic_write(workspace.contacts_path, new_text)
+    return backup if existed else None
+
+
+def undo_import(workspace: Workspace) -> Path | None:
+    """Put contacts.yaml back as it was before the last import; None when there is no
+    import to undo. Refused if contacts.yaml changed since the import."""
+    import hashlib
+    import json
+
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    record_path = workspace.state_dir / _IMPORT_RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        written, existed = str(record["sha256"]), bool(record["existed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if existed and not backup.is_file():
+        return None
+    current = workspace.contacts_path.read_bytes() if workspace.contacts_path.exists() else b""
+    if hashlib.sha256(current).hexdigest() != written:
+        raise CuratorError(
+            f"{CONTACTS_FILE} changed since the last import, so it is left as it is; "
+            f"the file as it was before the import is {backup}"
+        )
+    if existed:
+        atomic_write(workspace.contacts_path, backup.read_bytes())
+    else:
+        workspace.contacts_path.unlink()
+    backup.unlink(missing_ok=True)
+    record_path.unlink()
+    return workspace.contacts_path
 
 
 def _merge(item: Any, person: Person) -> bool:
@@ -663,6 +724,7 @@ class ForgetReport:
     digests_rewritten: list[str] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)  # files still holding their name
     in_articles: int = 0  # stored articles whose own text names them (public, not about them)
+    import_backup: Path | None = None  # contacts.yaml.before-import, deleted: it named them
 
 
 def _fold(text: str) -> str:
@@ -724,6 +786,11 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
 
     report = ForgetReport(contact)
     remove_contact(workspace, contact)
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    if backup.is_file() and not backup.is_symlink() and file_mentions(backup, contact):
+        backup.unlink()  # undoing the import would bring them back
+        (workspace.state_dir / _IMPORT_RECORD).unlink(missing_ok=True)
+        report.import_backup = backup
     from curator import coverage
 
     coverage.keep_only(workspace.state_dir / coverage.CACHE_FILE, _contacts_after(workspace))

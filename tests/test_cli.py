@@ -370,6 +370,8 @@ USAGE_ERRORS: list[tuple[tuple[str, ...], str]] = [
     (("contacts", "list", "extra"), "Usage: "),
     (("contacts", "import", "missing.vcf"), "Usage: "),
     (("contacts", "import", "feeds.yaml"), "Error: feeds.yaml: not a vCard"),
+    (("contacts", "import", "feeds.yaml", "--dry-run"), "Error: feeds.yaml: not a vCard"),
+    (("contacts", "undo-import", "extra"), "Usage: "),
     (("feeds", "frob"), "Usage: "),
     (("feeds", "list", "extra"), "Usage: "),
     (("feeds", "add", "ftp://example.org/feed.xml"), "Error: 'ftp://example.org/feed.xml' is not"),

@@ -191,6 +191,8 @@ def test_groups_give_a_cadence_a_contact_may_override(http_server: Server, works
     assert found["Zack Lee"]["cadence_days"] == 60  # their own cadence wins over the groups'
     assert found["Ana Souza"]["cadence_days"] is None  # an address-book group: no cadence
     assert found["Ana Souza"]["overdue"] is False
+    assert found["Zack Lee"]["max_per_month"] == 1  # from "close friends"
+    assert found["Zoe Park"]["max_per_month"] is None
     lines = invoke(workspace, "contacts", "list").stdout.splitlines()
     due = datetime.now(UTC).date() - timedelta(days=15) + timedelta(days=14)
     assert lines[0] == f"Zoe Park: heat pumps  [group Family; every 14d; next due {due}]"
