@@ -346,12 +346,16 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
     workspace = ctx.workspace(since=since)
     contact = _contact(workspace, name)
     held = history.snoozed(workspace, contact)
-    if held is not None:  # set aside on purpose: say so, and nothing else
-        click.echo(f"{one_line(contact.name)} is {history.snooze_words(held.until)}.")
-        return
     sent = pipeline.sent_recently(workspace, contact)
-    if contact.max_per_month is not None and sent >= contact.max_per_month:
-        click.echo(f"{one_line(contact.name)}: {pipeline.limit_words(contact, sent)}.")
+    why = ""
+    if held is not None:  # set aside on purpose: say so, and nothing else
+        why = f"{one_line(contact.name)} is {history.snooze_words(held.until)}."
+    elif contact.max_per_month is not None and sent >= contact.max_per_month:
+        why = f"{one_line(contact.name)}: {pipeline.limit_words(contact, sent)}."
+    if why:  # JSON stays JSON: an empty list, and the reason on stderr
+        click.echo("[]" if fmt == "json" else why)
+        if fmt == "json":
+            click.echo(why, err=True)
         return
     suggestions = pipeline.suggest(workspace, contact, limit=limit)
     if fmt == "json":

@@ -837,7 +837,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     were that week) so the other people's sections stay exactly as they were, and rendered
     again through the templates in every format.
     """
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from curator import render
     from curator.models import Article, FeedFailure, Reason, Suggestion
@@ -878,6 +878,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
                             published=datetime.fromisoformat(s["published"])
                             if s.get("published")
                             else None,
+                            summary_only=s.get("summary_only") is True,
                         )
                     reasons = tuple(
                         Reason(
@@ -899,9 +900,19 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
                     )
                 days = p.get("days_since_last_contact")
                 last = generated - timedelta(days=days) if days is not None else None
+                sent, limit = p.get("sent_last_30_days") or 0, p.get("max_per_month")
+                at_limit = isinstance(limit, int) and not suggestions and sent >= limit
+                if at_limit:
+                    person_contact = replace(person_contact, max_per_month=limit)
                 people.append(
                     Person(
-                        person_contact, suggestions, last, bool(p.get("overdue")), as_of=generated
+                        person_contact,
+                        suggestions,
+                        last,
+                        bool(p.get("overdue")),
+                        as_of=generated,
+                        sent_recently=sent,
+                        at_limit=at_limit,
                     )
                 )
         finally:
@@ -917,6 +928,14 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
             ],
             articles_considered=data.get("articles_considered", 0),
             feeds=data.get("feeds", 0),
+            snoozed=[
+                (
+                    remaining.get(z["name"]) or Contact(name=z["name"], interests=()),
+                    datetime.fromisoformat(z["until"]).replace(tzinfo=UTC) if z["until"] else None,
+                )
+                for z in data.get("snoozed", [])
+                if z["name"] != contact.name and not mentions(z["name"].encode(), contact)
+            ],
         )
         render.write_digest(workspace, digest)
         rewritten.append(folder.name)
