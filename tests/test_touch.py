@@ -324,3 +324,15 @@ def test_forget_keeps_the_other_snoozed_people_in_past_digests(site_run: Server,
     assert "Snoozed: Zoe Park (until " in md
     assert "Sent 1 in the last 30 days." in md
     assert "Ana" not in md
+
+
+def test_a_digest_with_everyone_snoozed_does_not_say_no_contacts(site_run: Server, workspace: Path):
+    for name in ("zoe", "zack", "ana"):
+        invoke(workspace, "pause", name)
+    text = invoke(workspace, "run", "--no-fetch", "--format", "text").stdout
+    assert "no contacts yet" not in text.casefold()
+    assert "Snoozed: Ana Souza (paused), Zack Lee (paused), Zoe Park (paused)" in text
+    invoke(workspace, "run", "--no-fetch")
+    for name in ("digest.md", "index.html"):
+        page = next((workspace / "output").glob(f"*/{name}")).read_text()
+        assert "no contacts yet" not in page.casefold(), name
