@@ -336,3 +336,25 @@ def test_a_digest_with_everyone_snoozed_does_not_say_no_contacts(site_run: Serve
     for name in ("digest.md", "index.html"):
         page = next((workspace / "output").glob(f"*/{name}")).read_text()
         assert "no contacts yet" not in page.casefold(), name
+
+
+def test_a_contacts_own_max_per_month_wins_and_a_bad_one_is_refused(workspace: Path):
+    (workspace / "feeds.yaml").write_text("feeds: []\n")
+    (workspace / "curator.yaml").write_text("max_per_month: 5\n")
+    (workspace / "contacts.yaml").write_text(
+        "groups:\n  family: {max_per_month: 2}\ncontacts:\n"
+        "  - name: Zoe\n    interests: [x]\n    group: family\n    max_per_month: 4\n"
+        "  - name: Zack\n    interests: [x]\n    group: family\n"
+        "  - name: Ana\n    interests: [x]\n"
+    )
+    from curator.config import load_contacts, open_workspace
+
+    limits = {c.name: c.max_per_month for c in load_contacts(open_workspace(str(workspace)))}
+    assert limits == {"Zoe": 4, "Zack": 2, "Ana": 5}
+    (workspace / "contacts.yaml").write_text(
+        "contacts:\n  - name: Zoe\n    interests: [x]\n    max_per_month: 0\n"
+    )
+    result = invoke(workspace, "contacts", "list", code=2)
+    assert "field 'max_per_month': expected a whole number of articles, at least 1" in (
+        result.stderr
+    )
