@@ -411,8 +411,22 @@ def suggest(ctx: Context, name: str, limit: int | None, fmt: str, since: str | N
       curator suggest zoe
       curator suggest "Zoe Park" --format json --limit 5
     """
+    from curator import history
+
     workspace = ctx.workspace(since=since)
     contact = _contact(workspace, name)
+    held = history.snoozed(workspace, contact)
+    sent = pipeline.sent_recently(workspace, contact)
+    why = ""
+    if held is not None:  # set aside on purpose: say so, and nothing else
+        why = f"{one_line(contact.name)} is {history.snooze_words(held.until)}."
+    elif contact.max_per_month is not None and sent >= contact.max_per_month:
+        why = f"{one_line(contact.name)}: {pipeline.limit_words(contact, sent)}."
+    if why:  # JSON stays JSON: an empty list, and the reason on stderr
+        click.echo("[]" if fmt == "json" else why)
+        if fmt == "json":
+            click.echo(why, err=True)
+        return
     suggestions = pipeline.suggest(workspace, contact, limit=limit)
     if fmt == "json":
         click.echo(
@@ -529,6 +543,8 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     a = s.article
     if markdown:
         lines = [f"{n}. [{render.md_escape(a.title)}](<{a.url}>) (score {s.score:.1f})"]
+        if a.summary_only:
+            lines.append(f"   - _{render.md_escape(render.SUMMARY_ONLY)}_")
         lines += [
             f"   - {render.md_escape(r.interest)}, in the {r.where}: "
             f"{render.md_highlight(r.snippet, r.marks)}"
@@ -538,6 +554,8 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
     # Titles, snippets and interests come from feeds and contacts.yaml: one_line drops any
     # terminal escape they carry.
     lines = [f"{n}. {one_line(a.title)}  (score {s.score:.1f})", f"   {one_line(a.url)}"]
+    if a.summary_only:
+        lines.append(f"   ({render.SUMMARY_ONLY})")
     for r in s.reasons:
         words = ", ".join(
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
@@ -610,6 +628,103 @@ def _record(
             click.echo("(not among the stored articles; remembered by its URL)", err=True)
 
 
+@cli.command()
+@click.argument("name")
+@click.option("--on", "on", help="The day of it: 2026-11-02, yesterday (default today).")
+@click.option(
+    "--via",
+    type=click.Choice(["call", "meeting", "message", "email", "other"]),
+    default="other",
+    show_default=True,
+    help="How you were in touch.",
+)
+@click.option("--note", default="", help="A word about it (for your own memory).")
+@click.pass_obj
+@_handle_errors
+def touched(ctx: Context, name: str, on: str | None, via: str, note: str) -> None:
+    """Remember that you were in touch with NAME, by any means; the cadence restarts.
+
+    A call, a meeting or a message counts as much as a share: the next reminder is
+    due a cadence after your latest contact of any kind. The same person, day and means
+    again changes nothing; `curator undo` takes back the last record.
+
+    \b
+    Example:
+      curator touched zoe --via call
+      curator touched "Zoe Park" --on yesterday --via meeting --note "coffee, new job"
+    """
+    from curator import history
+
+    when = history.parse_day(on) if on else None
+    done = history.touch(ctx.workspace(), name, on=when, via=via, note=note)
+    if not ctx.quiet:
+        said = "Already recorded" if done.already else "Recorded"
+        who = one_line(done.contact.name)
+        click.echo(f"{said}: in touch with {who} by {via} on {done.on:%Y-%m-%d}.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--for", "for_", metavar="DURATION", help="How long, e.g. 30d, 6w.")
+@click.option("--until", metavar="DATE", help="The day the snooze ends, e.g. 2027-01-06.")
+@click.option("--indefinitely", is_flag=True, help="Until you lift it (the same as `pause`).")
+@click.option("--off", is_flag=True, help="Lift the snooze or pause.")
+@click.pass_obj
+@_handle_errors
+def snooze(
+    ctx: Context, name: str, for_: str | None, until: str | None, indefinitely: bool, off: bool
+) -> None:
+    """Set NAME aside for a while: no suggestions and no reminder until then.
+
+    Give exactly one of --for, --until, --indefinitely or --off. The digest lists who
+    is snoozed in one line; `curator suggest NAME` says so.
+
+    \b
+    Example:
+      curator snooze zoe --for 30d
+      curator snooze zoe --until 2027-01-06
+      curator snooze zoe --off
+    """
+    from curator import history
+    from curator.errors import UsageError
+
+    given = [x for x in (for_, until, indefinitely or None, off or None) if x]
+    if len(given) != 1:
+        raise UsageError("give one of --for 30d, --until DATE, --indefinitely or --off")
+    workspace = ctx.workspace()
+    if off:
+        done = history.unsnooze(workspace, name)
+        if not ctx.quiet:
+            who = one_line(done.contact.name)
+            click.echo(f"{who} is back." if done.lifted else f"{who} was not snoozed.")
+        return
+    end = None if indefinitely else history.snooze_until(for_, until)
+    _snoozed(ctx, history.snooze(workspace, name, end))
+
+
+@cli.command()
+@click.argument("name")
+@click.pass_obj
+@_handle_errors
+def pause(ctx: Context, name: str) -> None:
+    """Set NAME aside until you lift it with `curator snooze NAME --off`.
+
+    \b
+    Example:
+      curator pause zoe
+    """
+    from curator import history
+
+    _snoozed(ctx, history.snooze(ctx.workspace(), name, None))
+
+
+def _snoozed(ctx: Context, done: Any) -> None:
+    from curator import history
+
+    if not ctx.quiet:
+        click.echo(f"{one_line(done.contact.name)} is {history.snooze_words(done.until)}.")
+
+
 @cli.command("history")
 @click.argument("name", required=False)
 @click.option("--all", "everyone", is_flag=True, help="Everyone's history (for --format json|csv).")
@@ -619,7 +734,7 @@ def _record(
 @click.pass_obj
 @_handle_errors
 def history_(ctx: Context, name: str | None, everyone: bool, fmt: str) -> None:
-    """List what you shared with NAME and what you dismissed, newest first.
+    """List what you shared with NAME, what you dismissed and when you were in touch.
 
     With --format json or csv, the records (person, email, action, date, url, title,
     note) are printed oldest first, to keep in a file of your own; --all takes
@@ -653,7 +768,7 @@ def history_(ctx: Context, name: str | None, everyone: bool, fmt: str) -> None:
 @click.pass_obj
 @_handle_errors
 def undo(ctx: Context) -> None:
-    """Take back the last `shared` or `dismiss` you recorded, and say what it was.
+    """Take back the last `shared`, `dismiss` or `touched` you recorded, and say what it was.
 
     Each undo takes back one record, the most recently made, whichever person and day
     it was about; the article may then be suggested to them again.
@@ -668,9 +783,13 @@ def undo(ctx: Context) -> None:
     if ctx.quiet:
         return
     if done is None:
-        click.echo("Nothing to undo: no share or dismissal is recorded.")
+        click.echo("Nothing to undo: no share, dismissal or touch is recorded.")
         return
     item = done.item
+    if item.action == "touched":
+        who = one_line(done.name)
+        click.echo(f"Took back: in touch with {who} by {item.via} on {item.on:%Y-%m-%d}.")
+        return
     verb = "shared with" if item.action == "shared" else "dismissed for"
     what = f"{one_line(item.title)!r}" if item.title else one_line(item.url)
     click.echo(f"Took back: {what} {verb} {one_line(done.name)} on {item.on:%Y-%m-%d}.")
@@ -726,6 +845,11 @@ def forget(ctx: Context, name: str, yes: bool) -> None:
             f"{report.rows_deleted} database rows deleted, "
             f"{rewritten} digest{'s' if rewritten != 1 else ''} rewritten."
         )
+        if report.import_backup:
+            click.echo(
+                f"Deleted {report.import_backup.name} too, which listed them: "
+                f"the last import can no longer be undone."
+            )
     if report.in_articles:
         click.echo(
             f"Note: {report.in_articles} stored articles from your feeds mention their name "
@@ -760,14 +884,14 @@ def contacts() -> None:
 @click.pass_obj
 @_handle_errors
 def contacts_list(ctx: Context) -> None:
-    """Everyone in contacts.yaml with their interests, cadence and last contact.
+    """Everyone in contacts.yaml: interests, group, cadence, last contact, next due.
 
     \b
     Example:
       curator contacts list
     """
     from curator import contacts_io
-    from curator.store import Store
+    from curator.store import Store, now
 
     workspace = ctx.workspace()
     people = load_contacts(workspace)
@@ -775,40 +899,62 @@ def contacts_list(ctx: Context) -> None:
         click.echo("Nobody yet: add people to contacts.yaml or run: curator contacts import FILE")
         return
     last: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
+    snoozes: dict[str, Any] = {}
     if workspace.db_path.exists():
         with Store(workspace.db_path) as store:
             last = {k: v for k, v in pipeline.last_contacts(store, people).items() if v}
-    for line in contacts_io.contact_lines(people, last):
+            seen = store.first_seen((c.key for c in people), now())
+            snoozes = store.snoozes(now())
+    for line in contacts_io.contact_lines(people, last, seen=seen, snoozes=snoozes):
         click.echo(line)
 
 
 @contacts.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show who would be added or updated; write nothing.")
 @click.pass_obj
 @_handle_errors
-def contacts_import(ctx: Context, file: Path) -> None:
+def contacts_import(ctx: Context, file: Path, dry_run: bool) -> None:
     """Add people from a vCard (.vcf), LinkedIn Connections.csv or Google Contacts CSV.
 
     vCard CATEGORIES and Google labels become interests, NOTE becomes notes. Address-book
     groups (Friends, Family, Work, myContacts, Starred and the like) are not interests:
     they are listed as skipped, and kept as the person's group. People already listed
     (same email, else same name) are not added twice; only what their entry lacks is
-    filled in. Your comments in contacts.yaml stay.
+    filled in. Your comments in contacts.yaml stay. The file as it was is kept beside
+    it as contacts.yaml.before-import; `curator contacts undo-import` puts it back.
 
     \b
     Example:
+      curator contacts import contacts.vcf --dry-run
       curator contacts import contacts.vcf
       curator contacts import ~/Downloads/Connections.csv
     """
     from curator import contacts_io
 
-    report = contacts_io.import_contacts(ctx.workspace(), file)
+    report = contacts_io.import_contacts(ctx.workspace(), file, dry_run=dry_run)
+    if dry_run:  # the preview is the product: printed even with --quiet
+        click.echo(
+            f"{report.source}: read {report.read}, would add {len(report.added)}, "
+            f"would update {len(report.updated)}, unchanged {report.unchanged}; "
+            f"nothing was written."
+        )
+        for label, names in (("Would add", report.added), ("Would update", report.updated)):
+            if names:
+                click.echo(f"{label}: {', '.join(one_line(n) for n in names)}")
+        return
     if not ctx.quiet:
         click.echo(
             f"{report.source}: read {report.read}, added {len(report.added)}, "
             f"updated {len(report.updated)}, unchanged {report.unchanged}; "
             f"contacts.yaml lists {report.total} people."
         )
+        if report.backup:
+            click.echo(
+                f"The file as it was is kept in {report.backup.name}; "
+                f"`curator contacts undo-import` puts it back."
+            )
         if report.without_interests:
             click.echo(
                 f"{report.without_interests} new people have no interests yet; add a few "
@@ -824,6 +970,30 @@ def contacts_import(ctx: Context, file: Path) -> None:
     warning = contacts_io.depth_warning(report.total)
     if warning:
         click.echo(warning, err=True)
+
+
+@contacts.command("undo-import")
+@click.pass_obj
+@_handle_errors
+def contacts_undo_import(ctx: Context) -> None:
+    """Put contacts.yaml back as it was before the last `curator contacts import`.
+
+    Only while contacts.yaml is as that import left it: after an edit, the earlier file
+    stays in contacts.yaml.before-import for you to copy from.
+
+    \b
+    Example:
+      curator contacts undo-import
+    """
+    from curator import contacts_io
+
+    restored = contacts_io.undo_import(ctx.workspace())
+    if ctx.quiet:
+        return
+    if restored is None:
+        click.echo("Nothing to undo: no import is recorded.")
+    else:
+        click.echo(f"Restored {restored.name} as it was before the last import.")
 
 
 @cli.group()

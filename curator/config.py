@@ -53,6 +53,7 @@ class Settings:
     per_contact: int = 3  # suggestions per person per digest
     min_score: float = 1.0  # below this nothing is suggested
     default_cadence: str = ""  # e.g. "30d"; empty means no reminders by default
+    max_per_month: int = 0  # suggestions stop for a person sent this many in 30 days; 0: no cap
     coverage_weeks: int = 4  # the digest lists interests nothing matched in this many weeks
     max_entries_per_feed: int = 200
     connect_timeout: float = 5.0
@@ -366,10 +367,10 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
 FEED_FIELDS = {"url", "name", "tags", "full_text"}
 
 
-def _top_level(data: dict, key: str, filename: str) -> None:
+def _top_level(data: dict, key: str, filename: str, *also: str) -> None:
     """Reject keys beside the one list a file holds: 'contact:' would otherwise mean nobody."""
     for other in data:
-        if other != key:
+        if other != key and other not in also:
             raise ConfigError(
                 f"{filename}{_line(data, other)}: unknown key {str(other)!r}; "
                 f"the file holds one list, '{key}:'"
@@ -439,7 +440,9 @@ CONTACT_FIELDS = {
     "cadence",
     "last_contact",
     "group",
+    "max_per_month",
 }
+GROUP_FIELDS = {"cadence", "max_per_month"}
 
 # One address: a local part and a domain without spaces, separators (",;"), brackets,
 # quotes, URL delimiters or control characters, so a mailto: link names one recipient.
@@ -491,15 +494,7 @@ def parse_contact(item: Any, where: str) -> Contact:
     groups = [group] if isinstance(group, str) else group
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ConfigError(f"{where}, field 'group': expected text or a list of text")
-    cadence = item.get("cadence")
-    cadence_days = None
-    if cadence not in (None, ""):
-        try:
-            cadence_days = parse_duration(cadence).days
-        except ValueError as exc:
-            raise ConfigError(f"{where}, field 'cadence': {exc}") from None
-        if cadence_days < 1:
-            raise ConfigError(f"{where}, field 'cadence': {cadence!r} is less than a day")
+    cadence_days = _cadence(item.get("cadence"), f"{where}, field 'cadence'")
     last = item.get("last_contact")
     return Contact(
         name=" ".join(name.split()),
@@ -519,7 +514,87 @@ def parse_contact(item: Any, where: str) -> Contact:
             else None
         ),
         groups=tuple(g.strip() for g in groups if g.strip()),
+        max_per_month=_per_month(item.get("max_per_month"), f"{where}, field 'max_per_month'"),
     )
+
+
+def _cadence(value: Any, where: str) -> int | None:
+    """A cadence like 30d or 2w in days; None when it is not set."""
+    if value in (None, ""):
+        return None
+    try:
+        days = parse_duration(value).days
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if days < 1:
+        raise ConfigError(f"{where}: {value!r} is less than a day")
+    return days
+
+
+def _per_month(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: expected a whole number of articles, at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group defined under `groups:` in contacts.yaml, with what its members share."""
+
+    name: str
+    cadence_days: int | None = None
+    max_per_month: int | None = None
+
+
+def parse_groups(document: dict) -> dict[str, Group]:
+    """The `groups:` mapping of contacts.yaml, by case-folded name."""
+    data = document.get("groups")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{CONTACTS_FILE}{_line(document, 'groups')}: 'groups:' expected a mapping like "
+            f"family: {{cadence: 14d}}"
+        )
+    groups: dict[str, Group] = {}
+    for name, value in data.items():
+        where = f"{CONTACTS_FILE}{_line(data, name)}, group {str(name)!r}"
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: a group's name must be text")
+        value = value or {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping like {{cadence: 14d}}")
+        unknown = set(map(str, value)) - GROUP_FIELDS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown field {sorted(unknown)[0]!r}; "
+                f"known fields: {', '.join(sorted(GROUP_FIELDS))}"
+            )
+        groups[" ".join(name.casefold().split())] = Group(
+            " ".join(name.split()),
+            _cadence(value.get("cadence"), f"{where}, field 'cadence'"),
+            _per_month(value.get("max_per_month"), f"{where}, field 'max_per_month'"),
+        )
+    return groups
+
+
+def with_groups(contact: Contact, groups: dict[str, Group], settings: Settings) -> Contact:
+    """A contact with the cadence and limit it takes from its groups and the settings: its
+    own value first, then the closest of its defined groups (the shortest cadence, the
+    smallest limit), then curator.yaml. A group not defined under `groups:` (such as an
+    address book's) gives nothing."""
+    keys = (" ".join(g.casefold().split()) for g in contact.groups)
+    mine = [groups[k] for k in keys if k in groups]
+    cadences = [g.cadence_days for g in mine if g.cadence_days]
+    limits = [g.max_per_month for g in mine if g.max_per_month]
+    cadence = contact.cadence_days or (min(cadences) if cadences else None)
+    if not cadence and settings.default_cadence:
+        cadence = max(1, parse_duration(settings.default_cadence).days)
+    limit = contact.max_per_month or (min(limits) if limits else None)
+    limit = limit or settings.max_per_month or None
+    return replace(contact, cadence_days=cadence, max_per_month=limit)
 
 
 def load_contacts(workspace: Workspace) -> list[Contact]:
@@ -529,7 +604,8 @@ def load_contacts(workspace: Workspace) -> list[Contact]:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("contacts", []), list | type(None)):
         raise ConfigError(f"{CONTACTS_FILE}: expected 'contacts:' followed by a list of people")
-    _top_level(data, "contacts", CONTACTS_FILE)
+    _top_level(data, "contacts", CONTACTS_FILE, "groups")
+    groups = parse_groups(data)
     contacts: list[Contact] = []
     seen: dict[str, int] = {}
     for n, item in enumerate(data.get("contacts") or [], start=1):
@@ -543,8 +619,4 @@ def load_contacts(workspace: Workspace) -> list[Contact]:
             )
         seen[contact.key] = n
         contacts.append(contact)
-    default = workspace.settings.default_cadence
-    if default:
-        days = max(1, parse_duration(default).days)
-        contacts = [c if c.cadence_days else replace(c, cadence_days=days) for c in contacts]
-    return contacts
+    return [with_groups(c, groups, workspace.settings) for c in contacts]

@@ -18,6 +18,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -248,6 +249,8 @@ class ImportReport:
     without_interests: int = 0  # added people the export said nothing about
     total: int = 0
     groups: dict[str, int] = field(default_factory=dict)  # group skipped -> people in it
+    dry_run: bool = False  # nothing was written
+    backup: Path | None = None  # contacts.yaml as it was before this import
 
     @property
     def unchanged(self) -> int:
@@ -504,10 +507,19 @@ def parse_google(text: str) -> list[Person]:
     return people
 
 
-def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
-    """Merge an address-book export into contacts.yaml: by email, else by name."""
+# contacts.yaml as it was before the last import, beside it, and what that import wrote
+# (its SHA-256 and whether the file existed before), so `undo-import` restores the file only
+# if nothing changed it since.
+IMPORT_BACKUP = CONTACTS_FILE + ".before-import"
+_IMPORT_RECORD = "last-import.json"
+
+
+def import_contacts(workspace: Workspace, path: Path, *, dry_run: bool = False) -> ImportReport:
+    """Merge an address-book export into contacts.yaml: by email, else by name. With
+    ``dry_run``, report what would change and write nothing; else keep the file as it was
+    in IMPORT_BACKUP, for `undo_import`."""
     kind, people = read_people(path)
-    report = ImportReport(kind, read=len(people))
+    report = ImportReport(kind, read=len(people), dry_run=dry_run)
     before = snapshot(workspace.contacts_path)
     text, data = _load(workspace)
     if data.get("contacts") is None:
@@ -564,8 +576,59 @@ def import_contacts(workspace: Workspace, path: Path) -> ImportReport:
         # Refuse to write a file curator itself could not read back.
         for n, item in enumerate(_yaml(new_text).load(new_text)["contacts"] or [], 1):
             parse_contact(item, f"{CONTACTS_FILE}, entry {n}")
-        atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
+        if not dry_run:
+            report.backup = _write_import(workspace, before, new_text)
     return report
+
+
+def _write_import(workspace: Workspace, before: bytes | None, new_text: str) -> Path | None:
+    """Write the import unless contacts.yaml changed since ``before`` was read, then keep
+    the file as it was (if there was one); return the backup's path."""
+    import hashlib
+    import json
+
+    atomic_write(workspace.contacts_path, new_text, unchanged_since=before)
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    if before is not None:
+        atomic_write(backup, before)
+    else:
+        backup.unlink(missing_ok=True)  # an older import's: undoing this one removes the file
+    record = {
+        "sha256": hashlib.sha256(new_text.encode("utf-8")).hexdigest(),
+        "existed": before is not None,
+    }
+    atomic_write(workspace.state_dir / _IMPORT_RECORD, json.dumps(record))
+    return backup if before is not None else None
+
+
+def undo_import(workspace: Workspace) -> Path | None:
+    """Put contacts.yaml back as it was before the last import; None when there is no
+    import to undo. Refused if contacts.yaml changed since the import."""
+    import hashlib
+    import json
+
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    record_path = workspace.state_dir / _IMPORT_RECORD
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        written, existed = str(record["sha256"]), bool(record["existed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if existed and not backup.is_file():
+        return None
+    current = workspace.contacts_path.read_bytes() if workspace.contacts_path.exists() else b""
+    if hashlib.sha256(current).hexdigest() != written:
+        raise CuratorError(
+            f"{CONTACTS_FILE} changed since the last import, so it is left as it is; "
+            f"the file as it was before the import is {backup}"
+        )
+    if existed:
+        atomic_write(workspace.contacts_path, backup.read_bytes())
+    else:
+        workspace.contacts_path.unlink()
+    backup.unlink(missing_ok=True)
+    record_path.unlink()
+    return workspace.contacts_path
 
 
 def _merge(item: Any, person: Person) -> bool:
@@ -615,9 +678,17 @@ def depth_warning(total: int) -> str | None:
     )
 
 
-def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -> list[str]:
-    """The lines `curator contacts list` prints: name, email, interests, cadence."""
-    last = last or {}
+def contact_lines(
+    contacts: list[Contact],
+    last: dict[str, Any] | None = None,
+    *,
+    seen: dict[str, Any] | None = None,
+    snoozes: dict[str, Any] | None = None,
+) -> list[str]:
+    """The lines `curator contacts list` prints: name, email, interests, then group,
+    cadence, last contact, when the next is due (from the last contact, else the day
+    curator first saw them) and any snooze."""
+    last, seen, snoozes = last or {}, seen or {}, snoozes or {}
     out = []
     for c in contacts:
         bits = [one_line(c.name)]  # hand-written contacts.yaml may hold escapes too
@@ -626,11 +697,20 @@ def contact_lines(contacts: list[Contact], last: dict[str, Any] | None = None) -
         line = " ".join(bits)
         topics = ", ".join(one_line(i.topic) for i in c.interests) or "(no interests yet)"
         extra = []
+        if c.groups:
+            label = "group " if len(c.groups) == 1 else "groups "
+            extra.append(label + one_line(", ".join(c.groups)))
         if c.cadence_days:
             extra.append(f"every {c.cadence_days}d")
         when = last.get(c.key)
         if when:
-            extra.append(f"last shared {when:%Y-%m-%d}")
+            extra.append(f"last contact {when:%Y-%m-%d}")
+        since = when or seen.get(c.key)
+        if c.cadence_days and since:
+            extra.append(f"next due {since + timedelta(days=c.cadence_days):%Y-%m-%d}")
+        if c.key in snoozes:
+            until = snoozes[c.key]
+            extra.append(f"snoozed until {until:%Y-%m-%d}" if until else "paused")
         out.append(f"{line}: {topics}" + (f"  [{'; '.join(extra)}]" if extra else ""))
     return out
 
@@ -647,6 +727,7 @@ class ForgetReport:
     digests_rewritten: list[str] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)  # files still holding their name
     in_articles: int = 0  # stored articles whose own text names them (public, not about them)
+    import_backup: Path | None = None  # contacts.yaml.before-import, deleted: it named them
 
 
 def _fold(text: str) -> str:
@@ -709,6 +790,11 @@ def forget(workspace: Workspace, contact: Contact) -> ForgetReport:
     report = ForgetReport(contact)
     backup_workspace(workspace)  # for a forget cut short; rewritten below like the rest
     remove_contact(workspace, contact)
+    backup = workspace.contacts_path.with_name(IMPORT_BACKUP)
+    if backup.is_file() and not backup.is_symlink() and file_mentions(backup, contact):
+        backup.unlink()  # undoing the import would bring them back
+        (workspace.state_dir / _IMPORT_RECORD).unlink(missing_ok=True)
+        report.import_backup = backup
     from curator import coverage
 
     coverage.keep_only(workspace.state_dir / coverage.CACHE_FILE, _contacts_after(workspace))
@@ -770,7 +856,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
     were that week) so the other people's sections stay exactly as they were, and rendered
     again through the templates in every format.
     """
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from curator import render
     from curator.models import Article, FeedFailure, Reason, Suggestion
@@ -811,6 +897,7 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
                             published=datetime.fromisoformat(s["published"])
                             if s.get("published")
                             else None,
+                            summary_only=s.get("summary_only") is True,
                         )
                     reasons = tuple(
                         Reason(
@@ -832,9 +919,19 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
                     )
                 days = p.get("days_since_last_contact")
                 last = generated - timedelta(days=days) if days is not None else None
+                sent, limit = p.get("sent_last_30_days") or 0, p.get("max_per_month")
+                at_limit = isinstance(limit, int) and not suggestions and sent >= limit
+                if at_limit:
+                    person_contact = replace(person_contact, max_per_month=limit)
                 people.append(
                     Person(
-                        person_contact, suggestions, last, bool(p.get("overdue")), as_of=generated
+                        person_contact,
+                        suggestions,
+                        last,
+                        bool(p.get("overdue")),
+                        as_of=generated,
+                        sent_recently=sent,
+                        at_limit=at_limit,
                     )
                 )
         finally:
@@ -850,6 +947,14 @@ def rerender_without(workspace: Workspace, contact: Contact) -> list[str]:
             ],
             articles_considered=data.get("articles_considered", 0),
             feeds=data.get("feeds", 0),
+            snoozed=[
+                (
+                    remaining.get(z["name"]) or Contact(name=z["name"], interests=()),
+                    datetime.fromisoformat(z["until"]).replace(tzinfo=UTC) if z["until"] else None,
+                )
+                for z in data.get("snoozed", [])
+                if z["name"] != contact.name and not mentions(z["name"].encode(), contact)
+            ],
         )
         render.write_digest(workspace, digest)
         rewritten.append(folder.name)

@@ -102,7 +102,7 @@ def _suggestion_data(s: Suggestion) -> list:
     """One suggestion as JSON (the contact is the cache row's own, so it is left out)."""
     a = s.article
     article = [a.id, a.url, a.title, a.text, a.feed, a.author]
-    article += [_when(a.published), _when(a.fetched_at), a.source]
+    article += [_when(a.published), _when(a.fetched_at), a.source, a.summary_only]
     reasons = [
         [r.interest, r.matched, r.where, r.count, r.snippet, r.marks, r.score] for r in s.reasons
     ]
@@ -116,11 +116,11 @@ def _when(value: datetime | None) -> str | None:
 def _suggestion(contact: Contact, data: list) -> Suggestion:
     """The suggestion ``_suggestion_data`` wrote, for ``contact``."""
     article, score, reasons, draft = data
-    id_, url, title, text, feed, author, published, fetched_at, source = article
+    id_, url, title, text, feed, author, published, fetched_at, source, summary_only = article
     published, fetched_at = parse_iso(published), parse_iso(fetched_at)
     return Suggestion(
         contact,
-        Article(id_, url, title, text, feed, author, published, fetched_at, source),
+        Article(id_, url, title, text, feed, author, published, fetched_at, source, summary_only),
         score,
         tuple(
             Reason(

@@ -25,6 +25,7 @@ from curator.textutil import one_line
 from curator.urls import canonical_url, safe_link
 
 ACTIONS = ("shared", "dismissed")
+VIAS = ("call", "meeting", "message", "email", "other")  # how `touched` says you were in touch
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class HistoryItem:
     url: str
     title: str
     note: str
+    via: str = ""  # for a touch: call, meeting, message, email or other
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What `touched` stored, for the confirmation line."""
+
+    contact: Contact
+    on: datetime
+    via: str
+    already: bool = False  # the same touch existed; nothing was added
 
 
 @dataclass(frozen=True)
@@ -121,8 +133,29 @@ def record(
     return Recorded(contact, action, when, url, stored_title, article is not None)
 
 
+def touch(
+    workspace: Workspace,
+    name: str,
+    *,
+    on: datetime | None = None,
+    via: str = "other",
+    note: str = "",
+) -> Touched:
+    """Remember that you were in touch with ``name`` (a call, a meeting, ...); the
+    cadence restarts from it. One record per person, day and means."""
+    if via not in VIAS:
+        raise UsageError(f"{via!r} is not a way of being in touch; use one of {', '.join(VIAS)}")
+    contact = resolve_contact(load_contacts(workspace), name)
+    when = on or now()
+    with Store(workspace.db_path) as store, store.transaction():
+        for row in store.touches_of_day(contact.key, via, when):
+            return Touched(contact, parse_iso(row["on_date"]) or when, via, True)
+        store.add_touch(contact.key, when, via, note.strip())
+    return Touched(contact, when, via)
+
+
 def undo(workspace: Workspace) -> Undone | None:
-    """Take back the share or dismissal recorded last; None when there is none."""
+    """Take back the share, dismissal or touch recorded last; None when there is none."""
     if not workspace.db_path.exists():
         return None
     try:
@@ -130,20 +163,35 @@ def undo(workspace: Workspace) -> Undone | None:
     except CuratorError:  # a broken contacts.yaml must not stop a correction
         names = {}
     with Store(workspace.db_path) as store:
-        row = store.take_back_history()
-    if row is None:
+        taken = store.take_back_last()
+    if taken is None:
         return None
-    return Undone(names.get(row["contact"], row["contact"]), _item(row))
+    table, row = taken
+    item = _touch_item(row) if table == "touches" else _item(row)
+    return Undone(names.get(row["contact"], row["contact"]), item)
 
 
 def history(workspace: Workspace, name: str) -> tuple[Contact, list[HistoryItem]]:
-    """Everything shared with or dismissed for one contact, newest first."""
+    """Everything shared with, dismissed for or touched with one contact, newest first."""
     contact = resolve_contact(load_contacts(workspace), name)
     if not workspace.db_path.exists():
         return contact, []
     with Store(workspace.db_path) as store:
-        rows = store.history(contact.key)
-    return contact, [_item(row) for row in rows]
+        items = [_item(row) for row in store.history(contact.key)]
+        items += [_touch_item(row) for row in store.touches(contact.key)]
+    # sorted() is stable: on one day, the order each table gives stays
+    return contact, sorted(items, key=lambda i: i.on.date(), reverse=True)
+
+
+def _touch_item(row: Mapping[str, str]) -> HistoryItem:
+    return HistoryItem(
+        action="touched",
+        on=parse_iso(row["on_date"]) or now(),
+        url="",
+        title="",
+        note=row["note"],
+        via=row["via"],
+    )
 
 
 EXPORT_FIELDS = ("person", "email", "action", "date", "url", "title", "note")
@@ -208,7 +256,7 @@ def format_history(contact: Contact, items: list[HistoryItem], today: date | Non
     """The lines `curator history NAME` prints."""
     name = one_line(contact.name)  # names and notes are the user's, titles a feed's: no escapes
     if not items:
-        return f"Nothing shared with or dismissed for {name} yet.\n"
+        return f"Nothing shared with, dismissed for or touched with {name} yet.\n"
     today = today or now().date()
     lines = []
     shared = [i for i in items if i.action == "shared"]
@@ -218,7 +266,18 @@ def format_history(contact: Contact, items: list[HistoryItem], today: date | Non
         lines.append(f"{name}: {len(shared)} shared, most recently {ago}")
     else:
         lines.append(f"{name}: nothing shared yet")
+    touched = [i for i in items if i.action == "touched"]
+    if touched:
+        days = (today - touched[0].on.date()).days
+        ago = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+        times = "once" if len(touched) == 1 else f"{len(touched)} times"
+        lines.append(f"{name}: in touch by other means {times}, most recently {ago}")
     for item in items:
+        if item.action == "touched":
+            lines.append(f"{item.on:%Y-%m-%d}  {item.action:<9}  by {item.via}")
+            if item.note:
+                lines.append(f"{'':12}{'':11}note: {one_line(item.note)}")
+            continue
         label = one_line(item.title or item.url)
         lines.append(f"{item.on:%Y-%m-%d}  {item.action:<9}  {label}")
         if item.title:
@@ -226,3 +285,69 @@ def format_history(contact: Contact, items: list[HistoryItem], today: date | Non
         if item.note:
             lines.append(f"{'':12}{'':11}note: {one_line(item.note)}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    """A snooze as set or lifted, for the confirmation line."""
+
+    contact: Contact
+    until: datetime | None  # None: until lifted
+    lifted: bool = False  # `--off`: True if there was a snooze to lift
+
+
+def snooze_until(for_: str | None, until: str | None, today: date | None = None) -> datetime:
+    """The end of a snooze from `--for 30d` or `--until 2027-01-06` (a later day)."""
+    from curator.config import parse_duration
+
+    today = today or now().date()
+    start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    if for_:
+        try:
+            span = parse_duration(for_)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if span.days < 1:
+            raise UsageError(f"{for_!r} is less than a day; snooze for 1d or more")
+        return start + timedelta(days=span.days)
+    try:
+        day = date.fromisoformat((until or "").strip())
+    except ValueError:
+        raise UsageError(f"{until!r} is not a date; use e.g. 2027-01-06") from None
+    if day <= today:
+        raise UsageError(f"{until!r} is not after today; give the day the snooze ends")
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def snooze(workspace: Workspace, name: str, until: datetime | None) -> Snoozed:
+    """Set ``name`` aside until ``until`` (None: until lifted): no suggestions, no reminder."""
+    contact = resolve_contact(load_contacts(workspace), name)
+    with Store(workspace.db_path) as store:
+        store.snooze(contact.key, until, now())
+    return Snoozed(contact, until)
+
+
+def unsnooze(workspace: Workspace, name: str) -> Snoozed:
+    """Lift ``name``'s snooze or pause."""
+    contact = resolve_contact(load_contacts(workspace), name)
+    if not workspace.db_path.exists():
+        return Snoozed(contact, None, lifted=False)
+    with Store(workspace.db_path) as store:
+        lifted = store.unsnooze(contact.key)
+    return Snoozed(contact, None, lifted=lifted)
+
+
+def snoozed(workspace: Workspace, contact: Contact) -> Snoozed | None:
+    """The snooze ``contact`` is under now, if any."""
+    if not workspace.db_path.exists():
+        return None
+    with Store(workspace.db_path) as store:
+        snoozes = store.snoozes(now())
+    if contact.key not in snoozes:
+        return None
+    return Snoozed(contact, snoozes[contact.key])
+
+
+def snooze_words(until: datetime | None) -> str:
+    """'snoozed until 2027-01-06' or 'paused until you lift it'."""
+    return f"snoozed until {until:%Y-%m-%d}" if until else "paused until you lift it"

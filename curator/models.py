@@ -47,6 +47,7 @@ class Contact:
     last_contact: datetime | None = None
     said: tuple[str, ...] = ()  # their own words, which a draft may quote back to them
     groups: tuple[str, ...] = ()  # how their address book files them: not interests
+    max_per_month: int | None = None  # no suggestions once this many were shared in 30 days
 
     @property
     def key(self) -> str:
@@ -83,6 +84,8 @@ class Article:
     published: datetime | None = None
     fetched_at: datetime | None = None
     source: str = "page"  # "page" when extracted from the web page, "feed" otherwise
+    # the text is the feed's because its page could not be read (not a full_text feed)
+    summary_only: bool = False
 
     @property
     def date(self) -> datetime | None:

@@ -787,6 +787,8 @@ def _store_entry(
         text, source = page.text, "page"
     else:
         text, source = entry.content or entry.summary, "feed"
+        if not job.feed.full_text and not note:  # the page was meant to be read: say why not
+            note = "page gave no text" if page else "page not read"
     title = _title(job, page)
     # the worker's words, if it split this very title and text; else they are split here
     words = page.words if page and page.text and title == _title(job, None) else None
@@ -823,6 +825,8 @@ class Person:
     last_contact: datetime | None = None
     overdue: bool = False
     as_of: datetime | None = None  # the digest's date: a saved page must not drift
+    sent_recently: int = 0  # articles shared with them in the last LOAD_DAYS days
+    at_limit: bool = False  # max_per_month reached: their suggestions are held back
 
     @property
     def days_since(self) -> int | None:
@@ -845,6 +849,8 @@ class Digest:
     # each contact's interests that nothing matched in the last coverage_weeks (Gap list)
     coverage_gaps: list = field(default_factory=list)
     coverage_weeks: int = 4
+    # people set aside with `curator snooze`: (contact, end of the snooze or None)
+    snoozed: list[tuple[Contact, datetime | None]] = field(default_factory=list)
 
     @property
     def suggestion_count(self) -> int:
@@ -951,13 +957,42 @@ class Matcher:
         )
 
 
+# The span a person's card counts what was sent to them over, and max_per_month limits.
+LOAD_DAYS = 30
+
+
 def last_contacts(store: Store, contacts: Iterable[Contact]) -> dict[str, datetime | None]:
+    """Each contact's latest contact of any kind: a share, a logged touch, or the
+    contacts.yaml `last_contact:` date; None when there is none."""
     shared = store.last_shared()
+    touched = store.last_touched()
     out: dict[str, datetime | None] = {}
     for c in contacts:
-        dates = [d for d in (shared.get(c.key), c.last_contact) if d]
+        dates = [d for d in (shared.get(c.key), touched.get(c.key), c.last_contact) if d]
         out[c.key] = max(dates) if dates else None
     return out
+
+
+def sent_recently(workspace: Workspace, contact: Contact, when: datetime | None = None) -> int:
+    """How many articles were shared with ``contact`` in the last LOAD_DAYS days."""
+    if not workspace.db_path.exists():
+        return 0
+    with Store(workspace.db_path) as store:
+        since = (when or now()) - timedelta(days=LOAD_DAYS)
+        return store.shared_since(since).get(contact.key, 0)
+
+
+def load_words(sent: int) -> str:
+    """'sent 2 in the last 30 days' for a person's card."""
+    return f"sent {sent} in the last {LOAD_DAYS} days"
+
+
+def limit_words(contact: Contact, sent: int) -> str:
+    """The line that says a person's max_per_month holds their suggestions back."""
+    return (
+        f"{load_words(sent)}, the most you set (max_per_month: {contact.max_per_month}); "
+        f"nothing more is suggested until fewer were sent"
+    )
 
 
 def build_digest(
@@ -987,9 +1022,15 @@ def build_digest(
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
     seen = store.first_seen((c.key for c in contacts), when)
+    snoozes = store.snoozes(when)
+    sent = store.shared_since(when - timedelta(days=LOAD_DAYS))
     people: list[Person] = []
+    snoozed: list[tuple[Contact, datetime | None]] = []
     rows = []
     for contact in contacts:
+        if contact.key in snoozes:  # no suggestions and no reminder until the snooze ends
+            snoozed.append((contact, snoozes[contact.key]))
+            continue
         key = cache.key(contact)
         cached = cache.get(contact, key)
         if cached is None:
@@ -1007,7 +1048,21 @@ def build_digest(
         last = lasts[contact.key]
         since = last or seen.get(contact.key) or when  # a cadence runs from the first sight
         overdue = bool(contact.cadence_days) and (when - since).days >= (contact.cadence_days or 0)
-        people.append(Person(contact, suggestions, last, overdue, as_of=when))
+        load = sent.get(contact.key, 0)
+        at_limit = contact.max_per_month is not None and load >= contact.max_per_month
+        if at_limit:
+            suggestions = []
+        people.append(
+            Person(
+                contact,
+                suggestions,
+                last,
+                overdue,
+                as_of=when,
+                sent_recently=load,
+                at_limit=at_limit,
+            )
+        )
         rows += [
             (contact.key, s.article.id, s.score, [r.as_dict() for r in s.reasons])
             for s in suggestions
@@ -1030,6 +1085,7 @@ def build_digest(
         failures=failures or [],
         articles_considered=cache.article_count,
         feeds=len(load_feeds(workspace)) if feeds is None else feeds,
+        snoozed=sorted(snoozed, key=lambda s: s[0].name.casefold()),
         coverage_gaps=[g for g in gaps if g.missing],
         coverage_weeks=max(1, settings.coverage_weeks),
     )

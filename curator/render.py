@@ -192,7 +192,15 @@ def _environment(workspace_templates: str | None) -> Environment:
         week_label=week_label,
         week_span=week_span,
     )
-    env.globals.update(version=__version__, mailto=mailto)
+    from curator.pipeline import limit_words, load_words
+
+    env.globals.update(
+        version=__version__,
+        mailto=mailto,
+        load_words=load_words,
+        limit_words=limit_words,
+        summary_only=SUMMARY_ONLY,
+    )
     for name, key in (("style.css", "style"), ("copy.js", "script")):
         source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
         env.globals[key] = Markup(source)  # our own file, never feed data
@@ -204,6 +212,10 @@ def _environment(workspace_templates: str | None) -> Environment:
 def environment(workspace: Workspace | None = None) -> Environment:
     """The Jinja environment for a workspace (its templates/ first, then curator's)."""
     return _environment(str(workspace.templates_dir) if workspace else None)
+
+
+# What a suggestion built from the feed's own text says of itself, in every format.
+SUMMARY_ONLY = "from the feed's summary; the page could not be read"
 
 
 def _date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
@@ -228,6 +240,7 @@ def drafter(workspace: Workspace | None) -> Callable[[Suggestion], str]:
             said=said,
             note=said,  # the name older workspace templates use
             suggestion=replace(suggestion, contact=contact),
+            from_summary=suggestion.article.summary_only,  # the page could not be read
         ).strip()
 
     return draft
@@ -305,9 +318,15 @@ def digest_data(digest) -> dict:
                 "overdue": p.overdue,
                 "days_since_last_contact": p.days_since,
                 "cadence_days": p.contact.cadence_days,
+                "sent_last_30_days": p.sent_recently,
+                "max_per_month": p.contact.max_per_month,
                 "suggestions": [suggestion_data(s) for s in p.suggestions],
             }
             for p in digest.people
+        ],
+        "snoozed": [
+            {"name": contact.name, "until": f"{until:%Y-%m-%d}" if until else None}
+            for contact, until in digest.snoozed
         ],
         "articles": [
             {
@@ -345,6 +364,8 @@ def suggestion_data(s: Suggestion) -> dict:
         "score": round(s.score, 3),
         "published": a.published.isoformat(timespec="seconds") if a.published else None,
         "reading_minutes": a.reading_minutes,
+        "source": a.source,  # "feed": the feed's own text, not the page's
+        "summary_only": a.summary_only,  # ... because the page could not be read
         "reasons": [r.as_dict() for r in s.reasons],
         "draft": s.draft,
         "share_link": share_link(s),

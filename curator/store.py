@@ -154,6 +154,31 @@ CREATE TABLE article_vectors (
 )
 """
 
+# Contacts made outside curator (a call, a meeting, a message), which restart a cadence
+# as a share does. ``after_history`` is the last history row's id when the touch was
+# recorded, so `undo` can tell which of the two tables holds the record made last.
+M011_TOUCHES = """
+CREATE TABLE touches (
+    id INTEGER PRIMARY KEY,
+    contact TEXT NOT NULL,
+    on_date TEXT NOT NULL,
+    via TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    after_history INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX touches_contact ON touches(contact)
+"""
+
+# People set aside for a while: no suggestions and no reminder until ``until`` (NULL:
+# until the user lifts it).
+M012_SNOOZES = """
+CREATE TABLE snoozes (
+    contact TEXT PRIMARY KEY,
+    until TEXT,
+    since TEXT NOT NULL
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
@@ -162,6 +187,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("m008_contacts_seen", M008_CONTACTS_SEEN),
     ("m009_pending_entries", M009_PENDING_ENTRIES),
     ("m010_article_vectors", M010_ARTICLE_VECTORS),
+    ("m011_touches", M011_TOUCHES),
+    ("m012_snoozes", M012_SNOOZES),
 ]
 
 
@@ -210,7 +237,7 @@ class FeedState:
     last_error: str | None = None
 
 
-_WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source"
+_WITHOUT_TEXT = "id, url, link, title, author, published, feed_name, fetched_at, source, note"
 
 # The articles of a window (published, or first seen when undated, at or after ?), for
 # "WHERE {IN_WINDOW} ORDER BY id". The subquery reads the date index; a plain WHERE on
@@ -585,6 +612,8 @@ class Store:
             published=parse_iso(row["published"]),
             fetched_at=parse_iso(row["fetched_at"]),
             source=row["source"],
+            # a feed's text stands in for a page that could not be read only with a note why
+            summary_only=row["source"] == "feed" and bool(row["note"]),
         )
 
     def articles_since(self, since: datetime, *, text: bool = True) -> list[Article]:
@@ -802,6 +831,84 @@ class Store:
                 db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
         return row
 
+    def add_touch(self, contact: str, on: datetime, via: str, note: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO touches (contact, on_date, via, note, after_history) "
+            "VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM history))",
+            (contact, iso(on), via, note),
+        )
+
+    def touches(self, contact: str) -> list[sqlite3.Row]:
+        return list(
+            self.db.execute(
+                "SELECT * FROM touches WHERE contact = ? ORDER BY on_date DESC, id DESC",
+                (contact,),
+            )
+        )
+
+    def touches_of_day(self, contact: str, via: str, day: datetime) -> list[sqlite3.Row]:
+        """One contact's touches by one means on the (UTC) day of ``day``."""
+        day = day.astimezone(UTC)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return list(
+            self.db.execute(
+                "SELECT * FROM touches WHERE contact = ? AND via = ? "
+                "AND on_date >= ? AND on_date < ? ORDER BY id",
+                (contact, via, iso(start), iso(start + timedelta(days=1))),
+            )
+        )
+
+    def take_back_last(self) -> tuple[str, sqlite3.Row] | None:
+        """Delete the share, dismissal or touch recorded last and return ('history' or
+        'touches', its row); None if there is none."""
+        with self.transaction() as db:
+            touch = db.execute("SELECT * FROM touches ORDER BY id DESC LIMIT 1").fetchone()
+            row = db.execute("SELECT * FROM history ORDER BY id DESC LIMIT 1").fetchone()
+            if touch is not None and (row is None or row["id"] <= touch["after_history"]):
+                db.execute("DELETE FROM touches WHERE id = ?", (touch["id"],))
+                return "touches", touch
+            if row is not None:
+                db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
+                return "history", row
+        return None
+
+    def last_touched(self) -> dict[str, datetime]:
+        return {
+            row[0]: parse_iso(row[1])
+            for row in self.db.execute("SELECT contact, MAX(on_date) FROM touches GROUP BY contact")
+        }
+
+    def shared_since(self, since: datetime) -> dict[str, int]:
+        """How many articles were shared with each contact on or after ``since``."""
+        return dict(
+            self.db.execute(
+                "SELECT contact, COUNT(*) FROM history WHERE action = 'shared' AND on_date >= ? "
+                "GROUP BY contact",
+                (iso(since),),
+            ).fetchall()
+        )
+
+    def snooze(self, contact: str, until: datetime | None, since: datetime) -> None:
+        """Set a contact aside until ``until`` (None: until lifted), replacing any snooze."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO snoozes (contact, until, since) VALUES (?, ?, ?) "
+                "ON CONFLICT(contact) DO UPDATE SET until = excluded.until, since = excluded.since",
+                (contact, iso(until), iso(since)),
+            )
+
+    def unsnooze(self, contact: str) -> bool:
+        """Lift a contact's snooze; False if there was none."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM snoozes WHERE contact = ?", (contact,)).rowcount > 0
+
+    def snoozes(self, when: datetime) -> dict[str, datetime | None]:
+        """The contacts snoozed at ``when``, with the end of each snooze (None: until lifted)."""
+        rows = self.db.execute(
+            "SELECT contact, until FROM snoozes WHERE until IS NULL OR until > ?", (iso(when),)
+        )
+        return {contact: parse_iso(until) for contact, until in rows}
+
     def last_shared(self) -> dict[str, datetime]:
         return {
             row[0]: parse_iso(row[1])
@@ -828,6 +935,8 @@ class Store:
             n = db.execute("DELETE FROM suggestions WHERE contact = ?", (contact_key,)).rowcount
             n += db.execute("DELETE FROM history WHERE contact = ?", (contact_key,)).rowcount
             n += db.execute("DELETE FROM contacts_seen WHERE contact = ?", (contact_key,)).rowcount
+            n += db.execute("DELETE FROM touches WHERE contact = ?", (contact_key,)).rowcount
+            n += db.execute("DELETE FROM snoozes WHERE contact = ?", (contact_key,)).rowcount
             db.execute("DELETE FROM decision_cache WHERE contact = ?", (contact_key,))
         self.compact()
         return n

@@ -39,10 +39,21 @@ EXAMPLE_CONTACTS = """\
 #   said:          optional; things they told you, which a draft may quote to them,
 #                  e.g. [I'm renovating a 1930s house]
 #   cadence:       optional; how often you hope to be in touch, e.g. 30d, counted
-#                  from your last share, else from the day curator first saw them
+#                  from your last contact of any kind (a share, `curator touched`),
+#                  else from the day curator first saw them; overrides the group's
 #   last_contact:  optional; the date you were last in touch, e.g. 2026-10-01
-#   group:         optional; how your address book files them (Friends, Work), not an
-#                  interest; `curator contacts import` fills it in
+#   group:         optional; a group below, or a list of them; an address book's
+#                  group (Friends, Work) that is not defined below is just a label.
+#                  `curator contacts import` fills it in
+#   max_per_month: optional; no more suggestions once this many were shared with
+#                  them in 30 days (also per group, or in curator.yaml)
+#
+# Groups give their members a cadence (and a max_per_month) unless they set their own.
+groups:
+  family: {cadence: 14d}
+  close friends: {cadence: 30d}
+  colleagues: {cadence: 90d, max_per_month: 2}
+
 contacts:
   - name: Zoe Example
     email: zoe@example.org
@@ -52,7 +63,7 @@ contacts:
     avoid:
       - football
     notes: Met at the housing co-op meeting.
-    cadence: 30d
+    group: close friends
 """
 
 
@@ -63,6 +74,7 @@ SETTING_HELP = {
     "per_contact": "at most this many suggestions per person per digest",
     "min_score": "nothing scoring below this is suggested (raise it for fewer, surer picks)",
     "default_cadence": "how often you hope to be in touch with people who set no cadence",
+    "max_per_month": "no suggestions for someone sent this many in 30 days (0: no cap)",
     "coverage_weeks": "the digest lists interests no article matched in this many weeks",
     "max_entries_per_feed": "newest entries taken from one feed",
     "connect_timeout": "seconds to wait for a server to answer",

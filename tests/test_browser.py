@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -90,6 +91,10 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Site]:
         (root / "raw").mkdir()
         workspace = open_workspace(str(root / "raw"))
         out["raw"] = Site("raw", render.write_digest(workspace, raw), raw)
+        keeping = keeping_in_touch_digest()
+        (root / "keeping").mkdir()
+        workspace = open_workspace(str(root / "keeping"))
+        out["keeping"] = Site("keeping", render.write_digest(workspace, keeping), keeping)
         if (REPO / "feeds.yaml").is_file() and (REPO / "demo").is_dir():
             demo = root / "demo"  # the repository root is the demo workspace: run a copy
             shutil.copytree(REPO / "demo", demo / "demo")
@@ -101,6 +106,27 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Site]:
     index = out["normal"].path.parent.parent / "index.html"
     out["index"] = Site("index", index, None)
     return out
+
+
+def keeping_in_touch_digest():
+    """The sample digest with what keeping in touch adds: a card that says what was sent
+    lately, one held back by max_per_month, an article read from the feed's summary only,
+    and two people snoozed (one with a hostile name)."""
+    from dataclasses import replace
+
+    digest = sample_digest()
+    ada, _, cy = digest.people
+    summary_only = replace(ada.suggestions[0].article, source="feed", summary_only=True)
+    ada.suggestions[0] = replace(ada.suggestions[0], article=summary_only)
+    ada.sent_recently = 2
+    cy.contact = replace(cy.contact, max_per_month=1)
+    cy.sent_recently, cy.at_limit = 1, True
+    snoozed = replace(cy.contact, name="<script>alert('snooze')</script> Di")
+    digest.snoozed = [
+        (snoozed, digest.generated_at + timedelta(days=30)),
+        (replace(cy.contact, name="Ed Paused"), None),
+    ]
+    return digest
 
 
 def site(sites: dict[str, Site], name: str) -> Site:
@@ -159,7 +185,7 @@ def shoot(visit: Visit, name: str) -> None:
     visit.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-PAGES = ["demo", "normal", "hostile", "raw", "index"]
+PAGES = ["demo", "normal", "hostile", "raw", "keeping", "index"]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -229,7 +255,7 @@ def test_every_contact_reason_and_share_link_appears(sites, visit, name: str):
             due = card.locator(".due").text_content()
             assert due.startswith("Overdue")
             days = person.days_since
-            assert f"Last shared {days} days ago" in due if days else "Nothing shared yet" in due
+            assert f"Last in touch {days} days ago" in due if days else "Nothing shared yet" in due
         for i, s in enumerate(person.suggestions):
             item = card.locator("li.suggestion").nth(i)
             link = item.locator("h4 a")
@@ -252,6 +278,30 @@ def test_every_contact_reason_and_share_link_appears(sites, visit, name: str):
     health = page.locator("#health").inner_text()
     for failure in shown.digest.failures:
         assert (failure.feed or failure.url) in health
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_snoozed_load_and_summary_only_are_shown(sites, visit, scheme: str):
+    seen = visit(sites["keeping"], width=375, scheme=scheme)
+    page = seen.page
+    seen.assert_quiet()
+    cards = page.locator("#people article.person")
+    ada, cy = cards.nth(0), cards.nth(2)
+    assert ada.locator(".load").inner_text() == "Sent 2 in the last 30 days."
+    mark = ada.locator("li.suggestion").nth(0).locator(".summary-only")
+    assert mark.inner_text() == "From the feed's summary; the page could not be read"
+    assert mark.is_visible()
+    assert ada.locator("li.suggestion").nth(1).locator(".summary-only").count() == 0
+    assert cy.locator(".at-limit").inner_text() == (
+        "Sent 1 in the last 30 days, the most you set (max_per_month: 1); "
+        "nothing more is suggested until fewer were sent."
+    )
+    assert cy.locator(".nothing").count() == 0  # not "nothing matched": held back
+    line = page.locator("#people .snoozed")
+    assert line.inner_text() == (
+        "Snoozed: <script>alert('snooze')</script> Di (until 2026-12-23), Ed Paused (paused)."
+    )
+    assert line.is_visible()
 
 
 @pytest.mark.parametrize("name", ["hostile", "raw"])

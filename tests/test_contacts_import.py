@@ -191,7 +191,7 @@ def test_contacts_list_shows_cadence_and_last_share(workspace: Path):
     )
     invoke(workspace, "shared", "ana", "https://example.org/birds", "--on", "2026-01-05")
     assert invoke(workspace, "contacts", "list").stdout == (
-        "Ana Souza: birds  [every 14d; last shared 2026-01-05]\n"
+        "Ana Souza: birds  [every 14d; last contact 2026-01-05; next due 2026-01-19]\n"
     )
     (workspace / "contacts.yaml").write_text("contacts: []\n")
     assert "Nobody yet" in invoke(workspace, "contacts", "list").stdout
@@ -333,7 +333,8 @@ def test_address_book_groups_are_not_interests(workspace: Path):
     loaded = {c.name: c for c in load_contacts(Workspace(workspace))}
     assert loaded["Tom Keller"].groups == ("Work", "co-workers")
     assert invoke(workspace, "contacts", "list").stdout == (
-        "Rosa Diaz: sourdough baking\nTom Keller: (no interests yet)\n"
+        "Rosa Diaz: sourdough baking  [groups Friends, STARRED, Starred in Android]\n"
+        "Tom Keller: (no interests yet)  [groups Work, co-workers]\n"
     )
 
 

@@ -205,9 +205,8 @@ def test_the_same_share_recorded_twice_is_one_record(site: Server, workspace: Pa
 
 def test_undo_takes_back_the_last_record(site: Server, workspace: Path):
     today = f"{datetime.now(UTC):%Y-%m-%d}"
-    assert (
-        invoke(workspace, "undo").stdout == "Nothing to undo: no share or dismissal is recorded.\n"
-    )
+    nothing = "Nothing to undo: no share, dismissal or touch is recorded.\n"
+    assert invoke(workspace, "undo").stdout == nothing
     invoke(workspace, "shared", "zoe", site.url("/a/heat.html"), "--on", "2026-10-01")
     invoke(workspace, "dismiss", "zoe", site.url("/a/retrofit.html"))
     invoke(workspace, "shared", "zack", "https://elsewhere.example/story")
@@ -229,21 +228,20 @@ def test_undo_takes_back_the_last_record(site: Server, workspace: Path):
         f"Took back: {ARTICLES['heat'][0]!r} shared with Zoe Park on 2026-10-01.\n"
     )
     assert history_rows(workspace) == []
-    assert (
-        invoke(workspace, "undo").stdout == "Nothing to undo: no share or dismissal is recorded.\n"
-    )
+    nothing = "Nothing to undo: no share, dismissal or touch is recorded.\n"
+    assert invoke(workspace, "undo").stdout == nothing
 
 
 def test_undo_in_a_workspace_that_never_recorded_anything(workspace: Path):
     (workspace / "contacts.yaml").write_text(CONTACTS)
     result = invoke(workspace, "undo")
-    assert result.stdout == "Nothing to undo: no share or dismissal is recorded.\n"
+    assert result.stdout == "Nothing to undo: no share, dismissal or touch is recorded.\n"
     assert not (workspace / ".curator").exists()
 
 
 def test_history_of_someone_with_nothing_yet(site: Server, workspace: Path):
     out = invoke(workspace, "history", "ana").stdout
-    assert out == "Nothing shared with or dismissed for Ana Souza yet.\n"
+    assert out == "Nothing shared with, dismissed for or touched with Ana Souza yet.\n"
 
 
 def test_an_article_in_an_earlier_digest_is_not_suggested_the_next_week(

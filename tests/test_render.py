@@ -396,7 +396,7 @@ def test_normal_pipeline_digest_shows_everyone_in_all_three_formats(workspace: P
     for article in data["articles"]:
         assert article["url"] in doc.hrefs()
     assert text.count("Who would value this:") == len(data["articles"])
-    assert "Overdue Last shared 40 days ago" in text
+    assert "Overdue Last in touch 40 days ago" in text
     assert "Nothing shared yet" in text and "maybe just say hi" in text
     assert "Old Blog" in text and "Old Blog" in md
     assert [f["feed"] for f in data["failures"]] == ["Old Blog"]
