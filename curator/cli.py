@@ -737,7 +737,7 @@ def history_(ctx: Context, name: str | None, everyone: bool, fmt: str) -> None:
     """List what you shared with NAME, what you dismissed and when you were in touch.
 
     With --format json or csv, the records (person, email, action, date, url, title,
-    note) are printed oldest first, to keep in a file of your own; --all takes
+    note, via) are printed oldest first, to keep in a file of your own; --all takes
     everyone's. In CSV, a cell starting with = + - or @ gets a leading ' so that a
     spreadsheet shows it as text.
 

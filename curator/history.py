@@ -194,12 +194,12 @@ def _touch_item(row: Mapping[str, str]) -> HistoryItem:
     )
 
 
-EXPORT_FIELDS = ("person", "email", "action", "date", "url", "title", "note")
+EXPORT_FIELDS = ("person", "email", "action", "date", "url", "title", "note", "via")
 
 
 def export_history(workspace: Workspace, name: str | None = None) -> list[dict[str, str]]:
-    """Every share and dismissal (or one person's), oldest first, as plain records for
-    `curator history --format json|csv`; a person no longer in contacts.yaml keeps the
+    """Every share, dismissal and touch (or one person's), oldest first, as plain records
+    for `curator history --format json|csv`; a person no longer in contacts.yaml keeps the
     name as stored."""
     contacts = load_contacts(workspace)
     people = {c.key: c for c in contacts}
@@ -207,20 +207,23 @@ def export_history(workspace: Workspace, name: str | None = None) -> list[dict[s
     if not workspace.db_path.exists():
         return []
     with Store(workspace.db_path) as store:
-        rows = store.history(only)
+        rows = [(row, row["action"], "") for row in store.history(only)]
+        rows += [(row, "touched", row["via"]) for row in store.touches(only)]
     records = []
-    for row in reversed(rows):
+    # oldest first; on one day, in the order they were recorded
+    for row, action, via in sorted(rows, key=lambda r: (r[0]["on_date"], r[1] == "touched")):
         person = people.get(row["contact"])
         on = parse_iso(row["on_date"])
         records.append(
             {
                 "person": person.name if person else row["contact"],
                 "email": person.email if person else "",
-                "action": row["action"],
+                "action": action,
                 "date": on.date().isoformat() if on else "",
-                "url": row["url"],
-                "title": row["title"],
+                "url": row["url"] if via == "" else "",
+                "title": row["title"] if via == "" else "",
                 "note": row["note"],
+                "via": via,
             }
         )
     return records

@@ -838,7 +838,10 @@ class Store:
             (contact, iso(on), via, note),
         )
 
-    def touches(self, contact: str) -> list[sqlite3.Row]:
+    def touches(self, contact: str | None = None) -> list[sqlite3.Row]:
+        """One contact's touches (everyone's with None), newest first."""
+        if contact is None:
+            return list(self.db.execute("SELECT * FROM touches ORDER BY on_date DESC, id DESC"))
         return list(
             self.db.execute(
                 "SELECT * FROM touches WHERE contact = ? ORDER BY on_date DESC, id DESC",

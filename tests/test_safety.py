@@ -332,22 +332,25 @@ def test_history_exports_everyone_as_json_and_csv(ran: Server, workspace: Path):
     heat, retro = ran.url("/a/heat.html"), ran.url("/a/retrofit.html")
     invoke(workspace, "shared", "zoe", heat, "--note", "on Signal", "--on", "2026-11-02")
     invoke(workspace, "dismiss", "ana", retro, "--note", "=HYPERLINK(1)")
+    invoke(workspace, "touched", "zoe", "--via", "call", "--on", "2026-11-05", "--note", "coffee")
     today = datetime.now(UTC).date().isoformat()
     records = json.loads(invoke(workspace, "history", "--all", "--format", "json").stdout)
     assert [
-        (r["person"], r["email"], r["action"], r["date"], r["url"], r["note"]) for r in records
+        (r["person"], r["email"], r["action"], r["date"], r["url"], r["note"], r["via"])
+        for r in records
     ] == [
-        ("Zoe Park", "zoe@example.org", "shared", "2026-11-02", heat, "on Signal"),
-        ("Ana Souza", "", "dismissed", today, retro, "=HYPERLINK(1)"),
+        ("Zoe Park", "zoe@example.org", "shared", "2026-11-02", heat, "on Signal", ""),
+        ("Zoe Park", "zoe@example.org", "touched", "2026-11-05", "", "coffee", "call"),
+        ("Ana Souza", "", "dismissed", today, retro, "=HYPERLINK(1)", ""),
     ]
     rows = list(
         csv.reader(io.StringIO(invoke(workspace, "history", "--all", "--format", "csv").stdout))
     )
-    assert rows[0] == ["person", "email", "action", "date", "url", "title", "note"]
+    assert rows[0] == ["person", "email", "action", "date", "url", "title", "note", "via"]
     assert rows[1][:5] == ["Zoe Park", "zoe@example.org", "shared", "2026-11-02", heat]
-    assert rows[2][-1] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
+    assert rows[3][-2] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
     one = json.loads(invoke(workspace, "history", "zoe", "--format", "json").stdout)
-    assert [r["person"] for r in one] == ["Zoe Park"]
+    assert [r["person"] for r in one] == ["Zoe Park", "Zoe Park"]
     result = invoke(workspace, "history", code=2)
     assert result.stderr == "Error: give one person's NAME, or --all for everyone's history\n"
 
