@@ -75,6 +75,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         logger.setLevel(logging.ERROR)
     else:
         logger.setLevel({0: logging.ERROR, 1: logging.INFO}.get(verbose, logging.DEBUG))
+    # that closeness in meaning is off changes every suggestion, so it is said unless -q
+    meaning = logging.getLogger("curator.meaning")
+    meaning.setLevel(logging.ERROR if quiet else min(logger.level, logging.WARNING))
 
 
 def _progress(ctx: Context) -> pipeline.Progress | None:

@@ -64,6 +64,8 @@ class Settings:
     extract_timeout: float = 20.0
     backoff_after: int = 3  # failures in a row before a feed is tried less often
     user_agent: str = ""
+    meaning: bool = True  # closeness in meaning as evidence, besides words
+    meaning_model: str = ""  # a folder with model.onnx and tokenizer.json; empty: the bundled
 
     @property
     def window(self) -> timedelta:
@@ -171,6 +173,8 @@ def _line(node: Any, key: Any = None) -> str:
 def _coerce(value: Any, kind: type, where: str) -> Any:
     if kind is bool and isinstance(value, bool):
         return value
+    if kind is bool and isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[value.strip().lower()]
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
@@ -183,6 +187,10 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
         except ValueError:
             pass
     raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}")
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "no": False, "off": False, "0": False}
 
 
 def load_settings(root: Path, overrides: dict[str, Any] | None = None) -> Settings:

@@ -27,6 +27,15 @@ from urllib.parse import urlsplit
 
 from curator.config import Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
+from curator.embedding import (
+    Embedder,
+    Meaning,
+    MeaningUnavailable,
+    ensure_vectors,
+    load_embedder,
+    warn_off,
+    window_meaning,
+)
 from curator.errors import CuratorError, FetchError
 from curator.extract import ExtractedPage, exit_with_parent, extract_page
 from curator.feeds import ParsedFeed, parse_feed
@@ -298,6 +307,7 @@ def fetch(
     extract_cpu = feed_seconds = 0.0
     pool_started = first_result = 0.0
     workers = settings.extract_workers or os.cpu_count() or 1
+    embedder = load_embedder(settings, workspace.root)
     with (
         fetcher_for(workspace) as fetcher,
         ThreadPoolExecutor(
@@ -435,6 +445,7 @@ def fetch(
                         settings.extract_timeout,
                         True,
                         _title(job, None),  # the worker splits title and text into words
+                        embedder,  # and embeds their passage
                     )
                     pending[extracted] = ("extract", job)
                 else:
@@ -459,6 +470,17 @@ def fetch(
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
+    if embedder is not None:
+        # Articles stored from their feed's text, or whose page failed, get their vector
+        # here, in one batch, so matching finds every vector made.
+        t0 = time.perf_counter()
+        try:
+            ensure_vectors(
+                store, embedder, [a.id for a in store.articles_since(cutoff, text=False)]
+            )
+        except MeaningUnavailable as exc:
+            warn_off(str(exc))
+        report.timings["embed"] = time.perf_counter() - t0
     if progress:
         progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
@@ -631,8 +653,10 @@ def _store_entry(
     else:
         text, source = entry.content or entry.summary, "feed"
     title = _title(job, page)
-    # the worker's words, if it split this very title and text; else they are split here
-    words = page.words if page and page.text and title == _title(job, None) else None
+    # the worker's words and vector, if it used this very title and text; else the words
+    # are split here and the vector is made before matching (embedding.ensure_vectors)
+    same = bool(page and page.text and title == _title(job, None))
+    words = page.words if page and same else None
     published = entry.published
     author = entry.author or (page.author if page else "")
     if (
@@ -648,6 +672,8 @@ def _store_entry(
             source=source,
             note=note,
             words=words,
+            vector=page.vector if page and same else None,
+            vector_model=page.vector_model if page and same else "",
         )
         is not None
     ):
@@ -713,10 +739,17 @@ class Matcher:
     groups: list[int]
     history: dict[str, list]
     suggested_before: dict[str, set[int]]
+    # the articles' vectors of meaning, in the index's order; None when meaning is off
+    meaning: Meaning | None = None
 
     @classmethod
     def build(
-        cls, store: Store, since: datetime, week: str, include: Article | None = None
+        cls,
+        store: Store,
+        since: datetime,
+        week: str,
+        include: Article | None = None,
+        embedder: Embedder | None = None,
     ) -> Matcher:
         # Text is read once while indexing and loaded again only for what is shown.
         articles = store.articles_since(since, text=False)
@@ -732,6 +765,7 @@ class Matcher:
             story_groups(articles),
             history,
             store.suggested_before(week),
+            window_meaning(store, embedder, [a.id for a in articles]),
         )
 
     @cached_property
@@ -801,8 +835,12 @@ def build_digest(
     settings = workspace.settings
     # Matching is skipped for each person whose inputs did not change since the last run;
     # the index is built only if someone needs matching.
+    embedder = load_embedder(settings, workspace.root)
     cache = DecisionCache(
-        store, when - settings.window, week, (settings.per_contact, settings.min_score)
+        store,
+        when - settings.window,
+        week,
+        (settings.per_contact, settings.min_score, embedder and embedder.model_id),
     )
     matcher: Matcher | None = None
     lasts = last_contacts(store, contacts)
@@ -812,7 +850,9 @@ def build_digest(
         key = cache.key(contact)
         cached = cache.get(contact, key)
         if cached is None:
-            matcher = matcher or Matcher.build(store, when - settings.window, week)
+            matcher = matcher or Matcher.build(
+                store, when - settings.window, week, embedder=embedder
+            )
             suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
             cache.put(contact, key, suggestions)
         else:
@@ -930,7 +970,12 @@ def suggest(
         if store.article_count() == 0:
             raise CuratorError("no articles stored yet; run `curator fetch` or `curator run` first")
         week = iso_week(now())
-        matcher = Matcher.build(store, now() - settings.window, week)
+        matcher = Matcher.build(
+            store,
+            now() - settings.window,
+            week,
+            embedder=load_embedder(settings, workspace.root),
+        )
         suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
     return [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions]
@@ -947,7 +992,13 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
                 f"`curator suggest {contact.first_name}` lists stored articles with their URLs"
             )
         since = now() - settings.window
-        matcher = Matcher.build(store, since, iso_week(now()), include=article)
+        matcher = Matcher.build(
+            store,
+            since,
+            iso_week(now()),
+            include=article,
+            embedder=load_embedder(settings, workspace.root),
+        )
         _, decisions = matcher.decide(
             contact, settings.per_contact, settings.min_score, explain=True
         )

@@ -109,11 +109,22 @@ CREATE INDEX IF NOT EXISTS articles_seen ON articles(COALESCE(published, fetched
 CREATE INDEX IF NOT EXISTS articles_link ON articles(link)
 """
 
+# Each article's vector of meaning (curator/embedding.py) and the model and passage
+# recipe that made it: a vector from another model is computed afresh, never compared.
+M008_VECTORS = """
+CREATE TABLE article_vectors (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_initial", M001_INITIAL),
     ("m005_speed", M005_SPEED),
     ("m006_tokens", M006_TOKENS),
     ("m007_window", M007_WINDOW),
+    ("m008_vectors", M008_VECTORS),
 ]
 
 
@@ -314,11 +325,14 @@ class Store:
         source: str,
         note: str = "",
         words: bytes | None = None,
+        vector: bytes | None = None,
+        vector_model: str = "",
     ) -> int | None:
         """Store a new article; return its id, or None if the URL was already stored.
 
         ``words`` are its title's and text's words packed by ``tokens.pack``; split here
-        when not given."""
+        when not given. ``vector``, if given, is its vector of meaning made by the model
+        ``vector_model`` (see ``save_vectors``)."""
         if words is None:
             words = tokens.pack(title, text)
         cursor = self.db.execute(
@@ -340,7 +354,46 @@ class Store:
                 words,
             ),
         )
-        return cursor.lastrowid if cursor.rowcount else None
+        if not cursor.rowcount:
+            return None
+        if vector is not None and vector_model:
+            self.save_vectors(vector_model, [(cursor.lastrowid, vector)])
+        return cursor.lastrowid
+
+    def save_vectors(self, model: str, vectors: Iterable[tuple[int, bytes]]) -> None:
+        """Store (article id, vector bytes) made by ``model``, replacing older vectors."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO article_vectors (article_id, model, vector) VALUES (?,?,?)",
+            [(article_id, model, blob) for article_id, blob in vectors],
+        )
+
+    def vectors(self, ids: list[int], model: str) -> dict[int, bytes]:
+        """The stored vectors made by ``model`` of those articles that have one."""
+        found: dict[int, bytes] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.db.execute(
+                    f"SELECT article_id, vector FROM article_vectors "
+                    f"WHERE model = ? AND article_id IN ({marks})",
+                    [model, *chunk],
+                ).fetchall()
+            )
+        return found
+
+    def passages(self, ids: list[int], chars: int) -> dict[int, tuple[str, str]]:
+        """(title, the first ``chars`` characters of the text) of each of those articles."""
+        found: dict[int, tuple[str, str]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for article_id, title, text in self.db.execute(
+                f"SELECT id, title, substr(text, 1, ?) FROM articles WHERE id IN ({marks})",
+                [chars, *chunk],
+            ):
+                found[article_id] = (title, text)
+        return found
 
     def _article(self, row: sqlite3.Row) -> Article:
         return Article(

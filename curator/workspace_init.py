@@ -72,6 +72,8 @@ SETTING_HELP = {
     "extract_timeout": "seconds allowed to extract one page",
     "backoff_after": "failures in a row before a feed is tried less often",
     "user_agent": "User-Agent header (empty: curator's own, naming curator)",
+    "meaning": "match by closeness in meaning too, not only by words (false: words only)",
+    "meaning_model": "folder with model.onnx and tokenizer.json (empty: the bundled model)",
 }
 
 
