@@ -102,6 +102,8 @@ class Reason:
     snippet: str  # plain text sentence
     marks: tuple[tuple[int, int], ...] = ()  # spans of the snippet to highlight
     score: float = 0.0
+    evidence: tuple[tuple[str, float], ...] = ()  # (kind, weighted score) summed in score
+    closeness: float | None = None  # cosine in meaning with the interest; None if off
 
     def as_dict(self) -> dict:
         return {
@@ -114,6 +116,8 @@ class Reason:
             "snippet": self.snippet,
             "marks": [list(m) for m in self.marks],
             "score": round(self.score, 3),
+            "evidence": {kind: round(value, 3) for kind, value in self.evidence},
+            "closeness": None if self.closeness is None else round(self.closeness, 3),
         }
 
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from curator.match import ArticleMatch, ContactMatches, Index, InterestMatch
+from curator.match import (
+    CONTEXT_BONUS,
+    OTHERS_WEIGHT,
+    ArticleMatch,
+    ContactMatches,
+    Index,
+    InterestMatch,
+)
 from curator.models import Article, Contact, Reason, Suggestion
 from curator.text import fold
 from curator.urls import canonical_url
@@ -25,6 +32,7 @@ from curator.urls import canonical_url
 SAME_STORY_TITLE = 92  # token_sort_ratio of folded titles at or above which two are one story
 TITLE_BLOCK = 512  # titles compared per cdist call in story_groups
 SPREAD_PENALTY = 0.6  # each earlier pick on the same lead interest scales the score by this
+RELATIVE_BAR = 0.3  # a suggestion scores at least this share of the best for that person
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,14 @@ def select(
     article_of, scores = matches.indexes, matches.scores
     story_of = stories[article_of] if len(article_of) else np.zeros(0, dtype=np.int64)
     skipped = np.isin(article_of, list(excluded)) | np.isin(story_of, list(excluded_stories))
-    eligible = ~skipped & ~matches.avoided & (scores >= min_score)
+    # The bar: one interest alone must reach the absolute minimum (other interests add to
+    # the rank, they cannot lift an article over the floor), and the whole score a share
+    # of the person's best this week, so a person with strong matches gets those and one
+    # with none gets nothing.
+    open_ = ~skipped & ~matches.avoided
+    bar = RELATIVE_BAR * float(scores[open_].max()) if open_.any() else 0.0
+    floor = min_score * matches.floor_scale
+    eligible = open_ & (matches.lead_scores >= floor) & (scores >= bar)
     decisions: list[Decision] = []
 
     def decide(k: int, status: str, detail: str) -> None:
@@ -198,7 +213,15 @@ def select(
                 decide(
                     k,
                     "below threshold",
-                    f"score {match.score:.2f} is under the minimum {min_score:g}",
+                    f"score {match.score:.2f} is under the minimum {min_score:g}"
+                    + (
+                        f" (x {matches.floor_scale:g}, matching by words only)"
+                        if matches.floor_scale != 1
+                        else ""
+                    )
+                    if matches.lead_scores[k] < floor
+                    else f"score {match.score:.2f} is under {bar:.2f}, "
+                    f"{RELATIVE_BAR:.0%} of {contact.first_name}'s best this week",
                 )
     # Spread: each earlier pick on the same lead interest scales a score by SPREAD_PENALTY.
     topics = [i.topic for i in contact.interests]
@@ -262,6 +285,8 @@ class Evidence:
     reason: Reason
     parts: dict[str, float]
     substantial: bool = True  # for avoid topics: about it, or a passing mention
+    evidence: tuple[tuple[str, float], ...] = ()  # (kind, weighted score), summed in score
+    closeness: float | None = None  # cosine in meaning with the topic; None when off
 
 
 @dataclass(frozen=True)
@@ -285,7 +310,13 @@ class Explanation:
         return self.status == "suggested"
 
 
-def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: bool) -> Evidence:
+def _evidence(
+    index: Index,
+    article_index: int,
+    found: InterestMatch,
+    avoid: bool,
+    match_avoided: Sequence[InterestMatch] = (),
+) -> Evidence:
     hit = found.hit
     parts = index.score_parts(article_index, hit, index.df_of(hit.phrase))
     return Evidence(
@@ -294,7 +325,9 @@ def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: boo
         found.score,
         index.reason(article_index, found),
         parts,
-        index.is_substantial(article_index, hit) if avoid else True,
+        found in match_avoided if avoid else True,
+        tuple(found.evidence.items()),
+        found.closeness,
     )
 
 
@@ -315,7 +348,8 @@ def explain_decision(
         for topic in contact.avoid:
             found = index.match_interest(topic).get(article_index)
             if found:
-                avoid.append(_evidence(index, article_index, found, avoid=True))
+                about = [found] if index.is_substantial(article_index, found.hit) else []
+                avoid.append(_evidence(index, article_index, found, True, about))
         return Explanation(
             contact,
             article,
@@ -331,7 +365,7 @@ def explain_decision(
     interests = tuple(_evidence(index, article_index, m, avoid=False) for m in match.interests)
     matched = {m.interest.topic for m in match.interests}
     avoid = tuple(
-        _evidence(index, article_index, m, avoid=True)
+        _evidence(index, article_index, m, True, match.avoided)
         for m in [*match.avoided, *match.mentioned_avoid]
     )
     detail = decision.detail if decision else ""
@@ -380,13 +414,28 @@ def _evidence_lines(e: Evidence, label: str) -> list[str]:
         formula += f" x passing mention {p['passing_penalty']:g}"
     if e.weight != 1:
         formula += f" x weight {e.weight:g}"
-    return [
-        f"  {label} {e.reason.interest}: {e.score:.2f}",
-        f"    words: {_words(e.reason)}",
-        f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
-        f"    score: {formula}",
-        f"    “{_marked(e.reason)}”",
-    ]
+    kinds = " + ".join(f"{kind} {value:.2f}" for kind, value in e.evidence)
+    lines = [f"  {label} {e.reason.interest}: {e.score:.2f}" + (f" = {kinds}" if kinds else "")]
+    if e.reason.count:
+        lines += [
+            f"    words: {_words(e.reason)}",
+            f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
+            f"    phrase: {formula}",
+        ]
+    if e.closeness is not None:
+        lines.append(
+            f"    meaning: close in meaning to “{e.topic}” ({e.closeness:.2f}): "
+            f"«{_opening(e.reason)}»"
+        )
+    if e.reason.count:
+        lines.append(f"    “{_marked(e.reason)}”")
+    return lines
+
+
+def _opening(reason: Reason) -> str:
+    """The start of what closeness in meaning reads (title and opening), shortened."""
+    text = reason.snippet if reason.where == "meaning" else ""
+    return text[:160] + ("…" if len(text) > 160 else "") if text else "the title and opening"
 
 
 STATUS_LABELS = {
@@ -418,15 +467,15 @@ def format_explanation(e: Explanation) -> str:
         "",
     ]
     if e.interests:
-        total = " + ".join(f"{i.score:.2f}" for i in e.interests)
-        lines.append(
-            f"Score {e.score:.2f} = ({total}) x coverage {e.coverage:.2f}"
-            f"; the minimum is {e.min_score:g}"
-        )
+        lead, others = e.interests[0].score, sum(i.score for i in e.interests[1:])
+        formula = f"{lead:.2f}"
+        if len(e.interests) > 1:
+            formula += f" + {OTHERS_WEIGHT:g} x {others:.2f} (its other interests)"
         if e.context:
-            lines.append(
-                f"  (coverage counts words of other interests too: {', '.join(e.context)})"
-            )
+            formula = f"({formula}) x {1 + CONTEXT_BONUS * min(len(e.context), 3):.2f}"
+        lines.append(f"Score {e.score:.2f} = {formula}; the minimum is {e.min_score:g}")
+        if e.context:
+            lines.append(f"  (words of other interests found too: {', '.join(e.context)})")
         lines.append("Interests found:")
         for i in e.interests:
             lines += _evidence_lines(i, "-")

@@ -219,12 +219,14 @@ def _feeds(base: str, ids: list[str]) -> dict[str, tuple[str, bytes]]:
     return routes
 
 
-def real_workspace(root: Path, ids: list[str]) -> Workspace:
+def real_workspace(root: Path, ids: list[str], meaning: bool = True) -> Workspace:
     """A workspace at ``root`` whose store holds the set's pages, fetched and extracted by
     ``pipeline.run`` from a loopback server; an existing one (``--reuse``) is kept."""
     root.mkdir(parents=True, exist_ok=True)
-    workspace = Workspace(root, Settings(since="3650d"))
-    (root / "curator.yaml").write_text("since: 3650d\n", encoding="utf-8")
+    workspace = Workspace(root, Settings(since="3650d", meaning=meaning))
+    (root / "curator.yaml").write_text(
+        f"since: 3650d\nmeaning: {str(meaning).lower()}\n", encoding="utf-8"
+    )
     (root / "contacts.yaml").write_bytes((RELEVANCE / "contacts.yaml").read_bytes())
     if workspace.db_path.is_file():
         return workspace
@@ -277,12 +279,12 @@ def real_bm25(workspace: Workspace, contacts: list[Contact]) -> dict[str, list[s
     return out
 
 
-def real_set(reuse: Path | None = None) -> RealSet:
+def real_set(reuse: Path | None = None, meaning: bool = True) -> RealSet:
     """Fetch, extract and rank the real set through the pipeline (in ``reuse`` if given,
     kept there for the next run; otherwise in a temporary folder)."""
     labels = json.loads((RELEVANCE / "labels.json").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = real_workspace(reuse or Path(tmp) / "ws", labels["pages"])
+        workspace = real_workspace(reuse or Path(tmp) / "ws", labels["pages"], meaning)
         contacts = load_contacts(workspace)
         rankings = {
             "curator": real_rankings(workspace, contacts),
@@ -388,11 +390,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the real set's fetched workspace in DIR and reuse it on the next run",
     )
+    parser.add_argument(
+        "--no-meaning", action="store_true", help="match by words only (meaning: false)"
+    )
     args = parser.parse_args(argv)
     if args.no_real or args.no_corpus:
         pass
     elif real_set_available():
-        print_real_set(real_set(args.reuse), args.verbose)
+        print_real_set(real_set(args.reuse, not args.no_meaning), args.verbose)
         print()
     else:
         print("Real set skipped: ../shared/relevance is absent\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from curator.match import Index
 from curator.models import Article, Contact, Interest
 from curator.rank import (
@@ -166,7 +168,10 @@ def test_explain_gives_status_components_and_unmatched_interests() -> None:
     assert e.suggested and e.detail == "number 1 of 1 for Zoe"
     assert e.unmatched == ("cycling",)
     parts = e.interests[0].parts
-    assert parts["score"] == e.interests[0].score
+    kinds = dict(e.interests[0].evidence)
+    assert set(kinds) == {"phrase", "words", "meaning"} and kinds["meaning"] == 0
+    assert sum(kinds.values()) == pytest.approx(e.interests[0].score)
+    assert kinds["phrase"] == pytest.approx(0.5 * parts["score"] / 10)
     assert parts["idf"] * parts["saturated_tf"] * parts["similarity"] == parts["score"]
     text = format_explanation(e)
     assert text.startswith("“Heat pumps”\n  https://example.org/1\nSuggested to Zoe Park")
