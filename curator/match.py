@@ -28,7 +28,7 @@ from typing import overload
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from curator import tokens
 from curator.embedding import Meaning, similarities
@@ -645,7 +645,7 @@ class Index:
         self.df = np.diff(self.postings.starts).astype(np.int32)
         self.lengths = np.diff(body_offsets)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
-        self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
+        self._expansions: dict[tuple[str, bool, str, bool], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
         self._american: dict[str, set[int]] | None = None
         # Per phrase: the articles holding it, their unweighted scores and whether each is
@@ -732,7 +732,9 @@ class Index:
                 self._buckets.setdefault((surface[:1], len(surface)), []).append(surface)
         return self._buckets.get((first, length), [])
 
-    def expand(self, word: str, exact: bool = False, written: str = "") -> dict[int, int]:
+    def expand(
+        self, word: str, exact: bool = False, written: str = "", context: bool = False
+    ) -> dict[int, int]:
         """Vocabulary ids a (lemmatised) interest word stands for, with similarity 0-100.
 
         Short words and acronyms match exactly (after plural folding); an acronym only
@@ -746,9 +748,13 @@ class Index:
           interest ("lerning") or in the article ("hydrangeya") is caught, but two real
           words ("sailing" / "failing", "learning" / "leaning") are never confused. A
           misspelt interest takes only its nearest spellings.
+
+        With ``context`` (the word is one of a phrase whose other words must stand near
+        it), a short word also matches its spellings one edit away, on the same rule:
+        "wlid" in "Breath of the Wlid" finds "wild", while "wine" alone never finds "wie".
         """
         written = written or word
-        key = (word, exact, written)
+        key = (word, exact, written, context)
         if key in self._expansions:
             return self._expansions[key]
         found: dict[int, int] = {}
@@ -765,7 +771,7 @@ class Index:
                 related = self.vocab.get(form, self.surfaces.get(form))
                 if related is not None and related not in found:
                     found[related] = DERIVED_SIMILARITY
-            if len(written) >= MIN_FUZZY_LEN:
+            if len(written) >= MIN_FUZZY_LEN or (context and len(written) >= 3):
                 for candidate, similarity in self._near_spellings(written).items():
                     word_id = self.surfaces[candidate]
                     if word_id not in found:
@@ -802,7 +808,7 @@ class Index:
         if not candidates:
             return {}
         distances = process.cdist(
-            [word], candidates, scorer=Levenshtein.distance, score_cutoff=limit, dtype=np.uint8
+            [word], candidates, scorer=OSA.distance, score_cutoff=limit, dtype=np.uint8
         )[0]
         word_known = known(word)
         near = {
@@ -897,7 +903,8 @@ class Index:
         adjacent: bool,
         only: int | None = None,
     ) -> dict[int, Hit]:
-        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
+        context = len(words) > 1  # the phrase's other words confirm a short word's typo
+        expansions = [self.expand(lem, exact, written, context) for lem, written, exact in words]
         if not all(expansions):
             return {}
         ids = [np.fromiter(e.keys(), dtype=np.int32, count=len(e)) for e in expansions]
@@ -1092,7 +1099,8 @@ class Index:
         """Per article holding one form of a phrase: its occurrences in title and body,
         counted and weighted as ``score_parts`` counts a Hit's. None for what only the Hit
         route handles: three words or more, or two words one token could stand for."""
-        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
+        context = len(words) > 1  # the phrase's other words confirm a short word's typo
+        expansions = [self.expand(lem, exact, written, context) for lem, written, exact in words]
         if not all(expansions):
             return _Stats.empty()
         if len(words) > 2:

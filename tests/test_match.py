@@ -410,3 +410,20 @@ def test_array_scoring_equals_scoring_each_hit(docs: list, phrase: str) -> None:
     assert fast[0][order].tolist() == slow[0].tolist()
     assert fast[1][order].tolist() == slow[1].tolist()  # the very same floats
     assert fast[2][order].tolist() == slow[2].tolist()
+
+
+def test_a_short_word_matches_its_typo_where_the_rest_of_its_phrase_stands() -> None:
+    ix = index(
+        ("Breath of the Wild review", "Breath of the Wild is a Zelda game for the Switch."),
+        ("Wine notes", "A wild guess about wine regions and their climates."),
+    )
+    zelda = contact("Zelda Breath of the Wlid")
+    assert [m.index for m in ix.match_contact(zelda)][:1] == [0]
+    assert ("wlid", "wild") in {(a, b) for a, b, _ in ix.find("Zelda Breath of the Wlid")[0].words}
+    # on its own a short word stays exact: "wlid" alone finds nothing
+    assert ix.find("wlid") == {}
+
+
+def test_a_short_word_alone_is_never_matched_to_a_near_word() -> None:
+    ix = index(("Wie geht es", "Wie geht es dir? Wie immer."), ("Red wine", "Red wine tonight."))
+    assert set(ix.find("wine")) == {1}
