@@ -74,7 +74,8 @@ MEANING_WEIGHT = 2.5  # what a cosine of MEANING_FULL counts for
 MEANING_FULL = 0.6  # a cosine this high: the article is about the interest, in other words
 MEANING_FLOOR = 0.1  # cosine below which an article is no closer than unrelated text
 MEANING_ALONE = 0.7  # the share meaning counts for where none of the interest's words occur
-AVOID_MEANING = 0.4  # an article whose title and opening are this close is about the topic
+AVOID_MEANING = 0.45  # an article whose title and opening are this close is about the topic
+AVOID_NEARER = 0.3  # ... or this close, and closer to it than to any of the person's interests
 OTHERS_WEIGHT = 0.35  # the contact's other interests add this share of their scores
 EVIDENCE_KINDS = ("phrase", "words", "meaning")
 # the share of the minimum score asked when meaning is off: words alone never reach
@@ -211,11 +212,18 @@ class ContactMatches(Sequence[ArticleMatch]):
         score = score * (1 + CONTEXT_BONUS * np.minimum(hints, 3))
         self._avoid = [index._best_dense(_avoid_topic(topic)) for topic in contact.avoid]
         avoided = np.zeros(n, dtype=bool)
+        wanted = [c for c in closeness[: len(interests)] if c is not None]
+        nearest = np.max(wanted, axis=0) if wanted else np.zeros(n)
+        self._about_avoided: list[np.ndarray | None] = []
         for k, (found, _, substantial) in enumerate(self._avoid):
             avoided |= (found > -np.inf) & substantial
             near = closeness[len(interests) + k]
+            about = None
             if near is not None:
-                avoided |= near >= AVOID_MEANING
+                # about the avoided topic: close to it, and closer than to anything wanted
+                about = (near >= AVOID_MEANING) | ((near >= AVOID_NEARER) & (near > nearest))
+                avoided |= about
+            self._about_avoided.append(about)
         held = np.flatnonzero(score > 0)
         order = np.lexsort((held, -score[held]))
         self.indexes = held[order]  # article indexes, best first
@@ -276,7 +284,8 @@ class ContactMatches(Sequence[ArticleMatch]):
             zip(self.contact.avoid, self._avoid, strict=True)
         ):
             near = self._closeness[offset + k]
-            close = near is not None and near[article] >= AVOID_MEANING
+            about = self._about_avoided[k]
+            close = about is not None and bool(about[article])
             if best[article] > -np.inf or close:
                 topic = _avoid_topic(topic)
                 found = index._interest_match(
