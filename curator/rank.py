@@ -20,6 +20,9 @@ from rapidfuzz import fuzz, process
 from curator.match import (
     CONTEXT_BONUS,
     OTHERS_WEIGHT,
+    PHRASE_CAP,
+    PHRASE_SCALE,
+    PHRASE_WEIGHT,
     ArticleMatch,
     ContactMatches,
     Index,
@@ -32,6 +35,7 @@ from curator.urls import canonical_url
 SAME_STORY_TITLE = 92  # token_sort_ratio of folded titles at or above which two are one story
 TITLE_BLOCK = 512  # titles compared per cdist call in story_groups
 SPREAD_PENALTY = 0.6  # each earlier pick on the same lead interest scales the score by this
+OPENING_SHOWN = 160  # characters of the opening an explanation quotes for meaning
 RELATIVE_BAR = 0.3  # a suggestion scores at least this share of the best for that person
 
 
@@ -220,7 +224,7 @@ def select(
                         else ""
                     )
                     if matches.lead_scores[k] < floor
-                    else f"score {match.score:.2f} is under {bar:.2f}, "
+                    else f"score {match.score:.3f} is under {bar:.3f}, "
                     f"{RELATIVE_BAR:.0%} of {contact.first_name}'s best this week",
                 )
     # Spread: each earlier pick on the same lead interest scales a score by SPREAD_PENALTY.
@@ -287,6 +291,7 @@ class Evidence:
     substantial: bool = True  # for avoid topics: about it, or a passing mention
     evidence: tuple[tuple[str, float], ...] = ()  # (kind, weighted score), summed in score
     closeness: float | None = None  # cosine in meaning with the topic; None when off
+    opening: str = ""  # the start of what closeness in meaning reads
 
 
 @dataclass(frozen=True)
@@ -328,6 +333,7 @@ def _evidence(
         found in match_avoided if avoid else True,
         tuple(found.evidence.items()),
         found.closeness,
+        _opening(index.article(article_index)) if found.closeness is not None else "",
     )
 
 
@@ -420,22 +426,26 @@ def _evidence_lines(e: Evidence, label: str) -> list[str]:
         lines += [
             f"    words: {_words(e.reason)}",
             f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
-            f"    phrase: {formula}",
         ]
+    if e.reason.count and dict(e.evidence).get("phrase", 1) > 0:  # read together
+        lines.append(
+            f"    phrase: {formula} = {p['score']:.2f}, counted as "
+            f"{PHRASE_WEIGHT:g} x {p['score']:.2f} / {PHRASE_SCALE:g} (at most {PHRASE_CAP:g})"
+        )
     if e.closeness is not None:
         lines.append(
-            f"    meaning: close in meaning to “{e.topic}” ({e.closeness:.2f}): "
-            f"«{_opening(e.reason)}»"
+            f"    meaning: close in meaning to “{e.topic}” ({e.closeness:.2f}): «{e.opening}»"
         )
     if e.reason.count:
         lines.append(f"    “{_marked(e.reason)}”")
     return lines
 
 
-def _opening(reason: Reason) -> str:
+def _opening(article: Article) -> str:
     """The start of what closeness in meaning reads (title and opening), shortened."""
-    text = reason.snippet if reason.where == "meaning" else ""
-    return text[:160] + ("…" if len(text) > 160 else "") if text else "the title and opening"
+    text = " ".join(f"{article.title}. {article.text}".split()) if article.title else ""
+    text = text or " ".join(article.text.split())
+    return text[:OPENING_SHOWN] + ("…" if len(text) > OPENING_SHOWN else "")
 
 
 STATUS_LABELS = {
