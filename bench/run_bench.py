@@ -394,6 +394,7 @@ def match_split(workspace_root: Path) -> dict:
     """Index build (tokenising), matching and ranking timed separately, as run() does them."""
     from curator import pipeline
     from curator.config import load_contacts, open_workspace
+    from curator.embedding import load_embedder
     from curator.rank import select
     from curator.store import Store, now
 
@@ -402,7 +403,13 @@ def match_split(workspace_root: Path) -> dict:
     s = workspace.settings
     with Store(workspace.db_path) as store:
         t0 = time.perf_counter()
-        matcher = pipeline.Matcher.build(store, now() - s.window, pipeline.iso_week(now()))
+        matcher = pipeline.Matcher.build(
+            store,
+            now() - s.window,
+            pipeline.iso_week(now()),
+            embedder=load_embedder(s, workspace.root),
+            contacts=contacts,
+        )
         t1 = time.perf_counter()
         match_s = rank_s = 0.0
         suggested = 0
@@ -429,6 +436,45 @@ def match_split(workspace_root: Path) -> dict:
         "rank_s": rank_s,
         "articles": len(matcher.index),
         "suggestions": suggested,
+    }
+
+
+def meaning_cost(workspace_root: Path, n: int) -> dict:
+    """What closeness in meaning costs on its own, in this process on one thread: the
+    model's load, the passages of ``n`` stored articles, and every contact's interests,
+    in batches as a run makes them."""
+    from curator import embedding
+    from curator.config import load_contacts, open_workspace
+    from curator.store import Store
+
+    workspace = open_workspace(str(workspace_root))
+    found = embedding.load_embedder(workspace.settings, workspace.root)
+    if found is None:
+        return {}
+    found.release()
+    # a fresh one: the run's has the interests embedded already
+    embedder = embedding.Embedder(found.model_path, found.tokenizer_path, found.model_sha256)
+    with Store(workspace.db_path) as store:
+        ids = [row[0] for row in store.db.execute("SELECT id FROM articles ORDER BY id")][:n]
+        passages = store.passages(ids, 40 * embedding.OPENING_WORDS)
+        stored = store.db.execute("SELECT COUNT(*) FROM article_vectors").fetchone()[0]
+    texts = [embedding.article_passage(*passages[i]) for i in ids]
+    phrases = [p for c in load_contacts(workspace) for i in c.interests for p in i.phrases]
+    t0 = time.process_time()
+    embedder.load()
+    t1 = time.process_time()
+    embedder.embed(texts)
+    t2 = time.process_time()
+    embedder.phrases(phrases)
+    t3 = time.process_time()
+    embedder.release()
+    return {
+        "load_cpu_s": t1 - t0,
+        "passages": len(texts),
+        "cpu_ms_per_passage": 1000 * (t2 - t1) / max(1, len(texts)),
+        "phrases": len(phrases),
+        "phrases_cpu_s": t3 - t2,
+        "vectors_stored": stored,
     }
 
 
@@ -545,6 +591,12 @@ def main() -> None:
     parser.add_argument(
         "--history", type=int, default=0, help="earlier shares per contact (default 0)"
     )
+    parser.add_argument(
+        "--meaning-off-run",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time a cold run with meaning switched off, in a second workspace",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="curator-bench-"))
@@ -600,6 +652,21 @@ def main() -> None:
             result["peak_pss_mb"] = sampler.peak_pss / 1e6
         # after the sampler: the bench's own re-timing of matching is not part of a run
         result["split"] = match_split(tmp)
+        result["meaning"] = meaning_cost(tmp, min(args.articles, 300))
+        if args.meaning_off_run:
+            off = tmp / "meaning-off"
+            off.mkdir()
+            for name in ("feeds.yaml", "contacts.yaml"):
+                shutil.copy(tmp / name, off / name)
+            (off / "curator.yaml").write_text(
+                f"extract_workers: {args.workers}\nmeaning: false\n", encoding="utf-8"
+            )
+            if args.history:
+                seed_history(off, args.history, args.seed)
+            print("cold run with meaning off ...", file=sys.stderr)
+            with MemorySampler({server.pid}) as off_sampler:
+                result["cold_off"] = run_pipeline(off, port, off_sampler)
+                result["cold_off"]["peak_pss_mb"] = off_sampler.peak_pss / 1e6
         self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         result["maxrss_self_mb"] = self_kb / 1000
         print("single-process trafilatura.extract loop, second half ...", file=sys.stderr)
@@ -648,7 +715,7 @@ def report(r: dict) -> None:
         + " + ".join(f"{x:.1f}" for x in b["parts_wall_s"])
         + " s)",
     )
-    row("cold run, total", cold["wall_s"], "target <= 0.6x")
+    row("cold run, total", cold["wall_s"], "target <= 0.9x with meaning on")
     row("  fetch (fetch+parse+extract)", t.get("fetch", 0))
     if "extract_cpu" in t:
         row("    extract, CPU in workers", t["extract_cpu"])
@@ -663,6 +730,31 @@ def report(r: dict) -> None:
     row("    match", split["match_s"])
     row("    rank", split["rank_s"])
     row("  render", t.get("render", 0))
+    if "embed" in t:
+        row("  meaning: the new articles' vectors", t["embed"], "(after fetch, a thread a core)")
+    m = r.get("meaning") or {}
+    if m:
+        row(
+            "meaning: passages, CPU alone",
+            m["cpu_ms_per_passage"] * n / 1000,
+            f"({m['cpu_ms_per_passage']:.1f} ms CPU a passage, {m['passages']} timed;"
+            f" {m['vectors_stored']} vectors stored for {n} articles)",
+        )
+        row(
+            "meaning: model load + interests",
+            m["load_cpu_s"] + m["phrases_cpu_s"],
+            f"(load {m['load_cpu_s']:.2f} s CPU, {m['phrases']} phrases "
+            f"{m['phrases_cpu_s']:.2f} s CPU)",
+        )
+    off = r.get("cold_off")
+    if off:
+        ot = off["timings"]
+        row("cold run with meaning off", off["wall_s"], "target <= 0.6x")
+        row("  fetch (fetch+parse+extract)", ot.get("fetch", 0))
+        if "extract_cpu" in ot:
+            row("    extract, CPU in workers", ot["extract_cpu"])
+        row("  match+rank (in run)", ot.get("match", 0))
+        print(f"  peak PSS with meaning off: {off['peak_pss_mb']:.0f} MB")
     print(
         f"  cold: {cold['articles_new'] / cold['wall_s']:.0f} articles/s, "
         f"{cold['pages_fetched']} pages fetched, {cold['feeds_200']} feeds parsed, "
@@ -686,9 +778,9 @@ def report(r: dict) -> None:
         f"ru_maxrss of this process {r['maxrss_self_mb']:.0f} MB"
     )
     print(
-        f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching and "
-        f"extracting, {cold['peak_pss_match_render_mb']:.0f} MB while matching and rendering"
-        " ({} and {} samples)".format(*cold.get("memory_samples", ("?", "?")))
+        f"  peak PSS in the cold run: {cold['peak_pss_fetch_mb']:.0f} MB while fetching, "
+        f"extracting and embedding, {cold['peak_pss_match_render_mb']:.0f} MB while matching "
+        "and rendering ({} and {} samples)".format(*cold.get("memory_samples", ("?", "?")))
     )
     for v in r.get("variants", []):
         first = r["variants"][0]

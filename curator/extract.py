@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from curator import tokens
 from curator.textutil import clean_text, one_line
@@ -38,9 +38,6 @@ MAX_TEXT = 200_000
 # fragment, so a short fast result is redone in full (0.59x the CPU overall).
 FAST_ENOUGH_CHARS = 1000
 
-if TYPE_CHECKING:
-    from curator.embedding import Embedder
-
 
 @dataclass(frozen=True)
 class ExtractedPage:
@@ -52,8 +49,6 @@ class ExtractedPage:
     published: datetime | None = None
     note: str = ""  # why there is no text, when there is none
     words: bytes | None = None  # title and text split into words (tokens.pack), if asked
-    vector: bytes | None = None  # its passage's vector of meaning (embedding.pack), if asked
-    vector_model: str = ""  # the Embedder.model_id that made ``vector``
 
 
 def not_html(body: bytes, content_type: str) -> str | None:
@@ -185,13 +180,11 @@ def extract_page(
     budget: float = 20.0,
     fast: bool = True,
     words_with_title: str | None = None,
-    embedder: Embedder | None = None,
 ) -> ExtractedPage:
     """Extract the main text (and, if asked, title/author/date) of a page. Never raises.
 
     With ``words_with_title``, the text is also split into words with that title, for
-    the index (``tokens.pack``), and with ``embedder`` the passage of that title and
-    text is embedded: done here, in the worker, in parallel with other pages."""
+    the index (``tokens.pack``): done here, in the worker, in parallel with other pages."""
     reason = not_html(body, content_type)
     if reason:
         return ExtractedPage("", note=reason)
@@ -227,26 +220,10 @@ def extract_page(
             published = datetime.fromisoformat(str(raw_date)).replace(tzinfo=UTC)
         except ValueError:
             published = None
-    title = one_line(getattr(doc, "title", "") or "", 500) if with_metadata else ""
     return ExtractedPage(
         text=text,
-        title=title,
+        title=one_line(getattr(doc, "title", "") or "", 500) if with_metadata else "",
         author=one_line(getattr(doc, "author", "") or "", 200) if with_metadata else "",
         published=published,
         words=None if words_with_title is None else tokens.pack(words_with_title, text),
-        **_meaning(embedder, title if words_with_title is None else words_with_title, text),
     )
-
-
-def _meaning(embedder: Embedder | None, title: str, text: str) -> dict[str, Any]:
-    """The vector fields of an ExtractedPage; none if the model fails (the main process
-    computes the vector again and says why)."""
-    if embedder is None:
-        return {}
-    from curator.embedding import MeaningUnavailable, article_passage, pack
-
-    try:
-        vector = embedder.embed([article_passage(title, text)])[0]
-    except MeaningUnavailable:
-        return {}
-    return {"vector": pack(vector), "vector_model": embedder.model_id}

@@ -445,7 +445,6 @@ def fetch(
                         settings.extract_timeout,
                         True,
                         _title(job, None),  # the worker splits title and text into words
-                        embedder,  # and embeds their passage
                     )
                     pending[extracted] = ("extract", job)
                 else:
@@ -470,19 +469,6 @@ def fetch(
             extractor.shutdown(wait=True, cancel_futures=True)
             if isinstance(extractor, _RestartingPool):
                 _stop_forkserver()
-    if embedder is not None:
-        # Articles stored from their feed's text, or whose page failed, get their vector
-        # here, in one batch, so matching finds every vector made.
-        t0 = time.perf_counter()
-        try:
-            ensure_vectors(
-                store, embedder, [a.id for a in store.articles_since(cutoff, text=False)]
-            )
-        except MeaningUnavailable as exc:
-            warn_off(str(exc))
-        report.timings["embed"] = time.perf_counter() - t0
-    if progress:
-        progress("done", done_pages, total_pages)
     report.timings["fetch"] = time.perf_counter() - started
     # Finer figures for bench/run_bench.py: extraction CPU summed over workers, feed
     # handling (parse + store) in this thread, and pool start to its first result.
@@ -491,6 +477,23 @@ def fetch(
     report.timings["feeds"] = feed_seconds
     if first_result:
         report.timings["pool_start"] = first_result - pool_started
+    if embedder is not None:
+        # The new articles' vectors of meaning, made once the extraction workers are gone:
+        # the model's memory (about 160 MB) and theirs are never needed at the same time.
+        t0 = time.perf_counter()
+        try:
+            ensure_vectors(
+                store,
+                embedder,
+                [a.id for a in store.articles_since(cutoff, text=False)],
+                threads=workers,
+                progress=progress and (lambda done, total: progress("meaning", done, total)),
+            )
+        except MeaningUnavailable as exc:
+            warn_off(str(exc))
+        report.timings["embed"] = time.perf_counter() - t0
+    if progress:
+        progress("done", done_pages, total_pages)
     return report
 
 
@@ -653,10 +656,8 @@ def _store_entry(
     else:
         text, source = entry.content or entry.summary, "feed"
     title = _title(job, page)
-    # the worker's words and vector, if it used this very title and text; else the words
-    # are split here and the vector is made before matching (embedding.ensure_vectors)
-    same = bool(page and page.text and title == _title(job, None))
-    words = page.words if page and same else None
+    # the worker's words, if it split this very title and text; else they are split here
+    words = page.words if page and page.text and title == _title(job, None) else None
     published = entry.published
     author = entry.author or (page.author if page else "")
     if (
@@ -672,8 +673,6 @@ def _store_entry(
             source=source,
             note=note,
             words=words,
-            vector=page.vector if page and same else None,
-            vector_model=page.vector_model if page and same else "",
         )
         is not None
     ):
@@ -750,7 +749,10 @@ class Matcher:
         week: str,
         include: Article | None = None,
         embedder: Embedder | None = None,
+        contacts: Iterable[Contact] = (),
     ) -> Matcher:
+        """The window's matcher; with an ``embedder``, the articles' vectors of meaning
+        and those of the ``contacts``' interests and avoid lists are made ready."""
         # Text is read once while indexing and loaded again only for what is shown.
         articles = store.articles_since(since, text=False)
         texts: Iterable[str | bytes] = store.words_since(since)
@@ -760,12 +762,20 @@ class Matcher:
         history: dict[str, list] = {}
         for row in store.history():
             history.setdefault(row["contact"], []).append(row)
+        # before the index: the model is freed once this is done, and the two never
+        # need their memory at the same time
+        meaning = window_meaning(
+            store,
+            embedder,
+            [a.id for a in articles],
+            [p for c in contacts for i in (*c.interests, *c.avoid) for p in i.phrases],
+        )
         return cls(
             Index(articles, texts, store.article_text),
             story_groups(articles),
             history,
             store.suggested_before(week),
-            window_meaning(store, embedder, [a.id for a in articles]),
+            meaning,
         )
 
     @cached_property
@@ -851,7 +861,7 @@ def build_digest(
         cached = cache.get(contact, key)
         if cached is None:
             matcher = matcher or Matcher.build(
-                store, when - settings.window, week, embedder=embedder
+                store, when - settings.window, week, embedder=embedder, contacts=contacts
             )
             suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
             cache.put(contact, key, suggestions)
@@ -975,6 +985,7 @@ def suggest(
             now() - settings.window,
             week,
             embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
         )
         suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
     draft = render.drafter(workspace)
@@ -998,6 +1009,7 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
             iso_week(now()),
             include=article,
             embedder=load_embedder(settings, workspace.root),
+            contacts=[contact],
         )
         _, decisions = matcher.decide(
             contact, settings.per_contact, settings.min_score, explain=True

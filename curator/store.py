@@ -325,14 +325,11 @@ class Store:
         source: str,
         note: str = "",
         words: bytes | None = None,
-        vector: bytes | None = None,
-        vector_model: str = "",
     ) -> int | None:
         """Store a new article; return its id, or None if the URL was already stored.
 
         ``words`` are its title's and text's words packed by ``tokens.pack``; split here
-        when not given. ``vector``, if given, is its vector of meaning made by the model
-        ``vector_model`` (see ``save_vectors``)."""
+        when not given."""
         if words is None:
             words = tokens.pack(title, text)
         cursor = self.db.execute(
@@ -354,11 +351,7 @@ class Store:
                 words,
             ),
         )
-        if not cursor.rowcount:
-            return None
-        if vector is not None and vector_model:
-            self.save_vectors(vector_model, [(cursor.lastrowid, vector)])
-        return cursor.lastrowid
+        return cursor.lastrowid if cursor.rowcount else None
 
     def save_vectors(self, model: str, vectors: Iterable[tuple[int, bytes]]) -> None:
         """Store (article id, vector bytes) made by ``model``, replacing older vectors."""

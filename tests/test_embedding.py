@@ -1,9 +1,8 @@
-"""Closeness in meaning: the packaged model, vectors made in the extraction workers and
-stored once, and curator going on by words alone when the model is missing or broken."""
+"""Closeness in meaning: the packaged model, vectors made once per article and stored,
+and curator going on by words alone when the model is missing or broken."""
 
 from __future__ import annotations
 
-import pickle
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import Server, page, rss
 
-from curator import embedding
+from curator import embedding, pipeline
 from curator.cli import cli
-from curator.config import Settings, open_workspace
+from curator.config import Settings, load_contacts, open_workspace
 from curator.embedding import (
     DIMENSIONS,
     MeaningUnavailable,
@@ -39,6 +38,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts as a new process would: nothing loaded, nothing said yet."""
     monkeypatch.setattr(embedding, "_warned", False)
     monkeypatch.setattr(embedding, "_loaded", {})
+    monkeypatch.setattr(embedding, "_broken", {})
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +74,35 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_padded_batch(embedder) -> Non
     assert not np.allclose(batch[0], alone, atol=1e-2)
 
 
-def test_the_embedder_travels_to_workers_without_its_session(embedder) -> None:
-    embedder.embed(["load it"])
-    copy = pickle.loads(pickle.dumps(embedder))
-    assert copy._runtime is None and copy.model_id == embedder.model_id
-    assert np.allclose(copy.embed(["tomatoes"]), embedder.embed(["tomatoes"]))
+def test_vectors_made_on_two_threads_are_those_of_one_call_and_made_once(
+    tmp_path: Path, embedder
+) -> None:
+    seen: list[tuple[int, int]] = []
+    with Store(tmp_path / "c.db") as store:
+        ids = [
+            store.add_article(
+                url=f"u{i}",
+                link=f"u{i}",
+                title=f"Story {i}",
+                text=f"Words about topic number {i}, " * (i % 30 + 1),
+                author="",
+                published=None,
+                feed_id=None,
+                feed_name="",
+                source="feed",
+            )
+            for i in range(150)
+        ]
+        made = embedding.ensure_vectors(
+            store, embedder, ids, threads=2, progress=lambda d, t: seen.append((d, t))
+        )
+        assert made == 150 and seen[-1] == (150, 150)
+        passages = store.passages(ids, 10_000)
+        expected = embedder.embed([article_passage(*passages[i]) for i in ids])
+        stored = store.vectors(ids, embedder.model_id)
+        got = embedding.unpack([stored[i] for i in ids])
+        assert np.allclose(got, expected, atol=2e-3)
+        assert embedding.ensure_vectors(store, embedder, ids, threads=2) == 0
 
 
 def test_the_passage_is_the_title_and_the_opening_words() -> None:
@@ -161,19 +185,17 @@ def _vectors(workspace: Path) -> dict[int, tuple[str, bytes]]:
         }
 
 
-def test_vectors_are_made_in_the_workers_stored_once_and_never_made_again(
+def test_vectors_are_made_once_after_fetching_and_never_again(
     workspace: Path, http_server: Server, monkeypatch: pytest.MonkeyPatch, embedder
 ) -> None:
-    made_here: list[str] = []
+    made: list[tuple[str, str]] = []
     real = embedding.article_passage
-    monkeypatch.setattr(embedding, "article_passage", lambda *a: made_here.append(a) or real(*a))
+    monkeypatch.setattr(embedding, "article_passage", lambda *a: made.append(a) or real(*a))
     _setup(workspace, http_server, 6)
     _run(workspace)
     stored = _vectors(workspace)
-    assert len(stored) == 6
+    assert len(stored) == 6 and len(made) == 6
     assert {m for m, _ in stored.values()} == {embedder.model_id}
-    # all six were made by the extraction workers: none by this process
-    assert made_here == []
     with Store(open_workspace(str(workspace)).db_path) as store:
         title, text = store.passages([1], 10_000)[1]
     expected = embedder.embed([real(title, text)])[0]
@@ -181,7 +203,7 @@ def test_vectors_are_made_in_the_workers_stored_once_and_never_made_again(
 
     _run(workspace)  # a warm rerun
     assert _vectors(workspace) == stored
-    assert made_here == []
+    assert len(made) == 6  # none made again
 
 
 def test_articles_from_the_feeds_own_text_get_vectors_before_matching(
@@ -218,7 +240,7 @@ def test_a_broken_model_of_ones_own_is_said_once_and_words_still_match(
     _setup(workspace, http_server, 6, "meaning_model: mine\n")
     result = _run(workspace)
     assert result.stderr.count(OFF) == 1
-    assert "is not a usable ONNX model" in result.stderr
+    assert f"{OFF}: {own / 'model.onnx'} is not a usable ONNX model" in result.stderr
     assert _vectors(workspace) == {}
     assert "Growing tomatoes, week" in _digest(workspace)
 
@@ -236,21 +258,41 @@ def test_meaning_switched_off_stores_no_vectors_and_says_nothing(
     assert f"{OFF}: switched off by the setting 'meaning'" in verbose.stderr
 
 
-def test_a_vector_goes_with_its_article(tmp_path: Path) -> None:
+def test_a_vector_goes_with_its_article_and_its_model(tmp_path: Path) -> None:
     with Store(tmp_path / "c.db") as store:
         common = dict(link="x", text="t", author="", published=None, feed_id=None)
         a = store.add_article(url="a", title="A", feed_name="", source="page", **common)
-        b = store.add_article(
-            url="b",
-            title="B",
-            feed_name="",
-            source="page",
-            vector=embedding.pack(np.ones(DIMENSIONS)),
-            vector_model="m1",
-            **common,
-        )
+        b = store.add_article(url="b", title="B", feed_name="", source="page", **common)
         assert a is not None and b is not None
+        store.save_vectors("m1", [(b, embedding.pack(np.ones(DIMENSIONS)))])
         assert set(store.vectors([a, b], "m1")) == {b}
         assert store.vectors([a, b], "m2") == {}
+        store.save_vectors("m2", [(b, embedding.pack(np.zeros(DIMENSIONS)))])
+        assert set(store.vectors([a, b], "m2")) == {b} and store.vectors([a, b], "m1") == {}
         store.db.execute("DELETE FROM articles WHERE id = ?", (b,))
         assert store.db.execute("SELECT COUNT(*) FROM article_vectors").fetchone()[0] == 0
+
+
+def test_matching_gets_every_vector_ready_and_the_model_freed(
+    workspace: Path, http_server: Server
+) -> None:
+    _setup(workspace, http_server, 6)
+    _run(workspace)
+    ws = open_workspace(str(workspace))
+    with Store(ws.db_path) as store:
+        matcher = pipeline.Matcher.build(
+            store,
+            datetime(2000, 1, 1, tzinfo=UTC),
+            "2026-W01",
+            embedder=load_embedder(ws.settings, ws.root),
+            contacts=load_contacts(ws),
+        )
+    meaning = matcher.meaning
+    assert meaning is not None and meaning.articles.shape == (6, DIMENSIONS)
+    stored = _vectors(workspace)  # rows follow the index's articles
+    for row, article in zip(meaning.articles, matcher.index.articles, strict=True):
+        assert np.array_equal(row, embedding.unpack([stored[article.id][1]])[0])
+    assert not embedding.loaded()  # freed before the index is built
+    scores = similarities(meaning.phrases(["growing tomatoes"]), meaning.articles)
+    assert not embedding.loaded()  # the interest was embedded with the articles
+    assert scores.min() > 0.5

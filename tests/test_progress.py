@@ -86,7 +86,8 @@ def test_progress_on_a_terminal(workspace: Path, http_server: Server) -> None:
     assert out == "3 new articles from 1 feeds\n"
     # Redrawn in place and finished with a newline, the last state complete.
     assert "\r" in shown
-    assert _last_state(shown) == "feeds 1/1  articles 3/3"
+    # the new articles' vectors of meaning are made after the pages
+    assert _last_state(shown) == "feeds 1/1  articles 3/3  meaning 3/3"
     assert shown.endswith("\n")
     # Nothing new the second time: only the feeds are counted.
     code, out, shown = _run_on_pty(["-w", str(workspace), "fetch"])
