@@ -334,7 +334,10 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
         words = ", ".join(
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
         )
-        lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
+        if r.count:
+            lines.append(f"   - {r.interest}: {words} in the {r.where}, {r.count}x")
+        else:  # no word of it occurs: found by closeness in meaning
+            lines.append(f"   - {r.interest}: in the {r.where}")
         lines.append(f"     “{r.snippet}”")
     return "\n".join(lines) + "\n"
 

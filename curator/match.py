@@ -1350,7 +1350,9 @@ class Index:
         return Reason(
             interest=label,
             matched=words,
-            where=hit.where if hit.count else "meaning",
+            where=hit.where
+            if hit.count
+            else f"title and opening, close in meaning ({found.closeness or 0:.2f})",
             count=hit.count,
             snippet=snippet,
             marks=marks,

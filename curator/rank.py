@@ -36,6 +36,7 @@ SAME_STORY_TITLE = 92  # token_sort_ratio of folded titles at or above which two
 TITLE_BLOCK = 512  # titles compared per cdist call in story_groups
 SPREAD_PENALTY = 0.6  # each earlier pick on the same lead interest scales the score by this
 OPENING_SHOWN = 160  # characters of the opening an explanation quotes for meaning
+REASON_SHARE = 0.4  # an interest found by meaning alone is named if it scores this share
 RELATIVE_BAR = 0.3  # a suggestion scores at least this share of the best for that person
 
 
@@ -265,7 +266,7 @@ def select(
             contact,
             index.article(m.index),
             m.score,
-            tuple(index.reason(m.index, im) for im in m.interests),
+            tuple(index.reason(m.index, im) for im in _reasons(m)),
         )
         for m in picked
     ]
@@ -274,6 +275,19 @@ def select(
         for s, m in zip(suggestions, picked, strict=True)
     ] + decisions
     return suggestions, decisions
+
+
+def _reasons(match: ArticleMatch) -> list[InterestMatch]:
+    """The interests a suggestion names: the lead, and each other one with words found or
+    a share of the lead's score (closeness in meaning touches every interest a little)."""
+    lead = match.interests[0].score if match.interests else 0.0
+    return [
+        m
+        for k, m in enumerate(match.interests)
+        if k == 0
+        or m.evidence.get("phrase", 0) + m.evidence.get("words", 0) > 0
+        or m.score >= REASON_SHARE * lead
+    ]
 
 
 # -- explanations -------------------------------------------------------------------------

@@ -481,7 +481,8 @@ def test_closeness_in_meaning_finds_a_paraphrase_and_says_so() -> None:
     assert first.index == 0 and first.interests[0].evidence["meaning"] > 0
     assert first.interests[0].closeness > 0.3
     reason = ix.reason(0, first.interests[0])
-    assert reason.where == "meaning" and reason.snippet.startswith("The quarterback")
+    assert reason.where.startswith("title and opening, close in meaning (0.")
+    assert reason.count == 0 and reason.snippet.startswith("The quarterback")
 
 
 def test_an_avoid_topic_catches_its_paraphrase_but_not_a_passing_mention() -> None:
