@@ -68,6 +68,7 @@ PHRASE_WEIGHT = 0.5
 PHRASE_SCALE = 10.0  # a phrase score this high (idf x saturated tf) counts as 1
 PHRASE_CAP = 1.5
 WORDS_WEIGHT = 1.0
+SHORT_TEXT = 50  # tokens: the length of a paragraph, the least a text counts as
 NEAR_WINDOW = 15  # tokens: two words of a phrase this close are read as one topic
 APART = 0.5  # the words evidence of a phrase whose words never stand that close
 MEANING_WEIGHT = 2.5  # what a cosine of MEANING_FULL counts for
@@ -1174,7 +1175,10 @@ class Index:
 
     def _words_of(self, words: list[tuple[str, str, bool]]) -> np.ndarray:
         n = len(self.articles)
-        norm = K1 * (1 - B + B * self.lengths / max(self.avg_length, 1))
+        # a text shorter than a paragraph counts as one: a four-word summary that names
+        # the interest says less than a page that discusses it
+        lengths = np.maximum(self.lengths, SHORT_TEXT)
+        norm = K1 * (1 - B + B * lengths / max(self.avg_length, 1))
         total, present, ideal = np.zeros(n), np.zeros(n), 0.0
         found = []
         for lem, written, exact in words:
