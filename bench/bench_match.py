@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=150)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--meaning",
+        action="store_true",
+        help="also closeness in meaning: the model embeds the interests (timed); the "
+        "articles' vectors, made in extraction, are random unit vectors here",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     labelled = evaluate.load(None)
@@ -131,16 +137,31 @@ def main(argv: list[str] | None = None) -> int:
     built = time.perf_counter()
     rss["index"] = rss_mb()
     groups = story_groups(articles)
+    meaning = None
+    if args.meaning:
+        import numpy as np
+
+        from curator.embedding import DIMENSIONS, Meaning, load_embedder
+
+        embedder = load_embedder(settings, None)
+        if embedder is None:
+            print("meaning: the model is not installed")
+            return 1
+        vectors = np.random.default_rng(args.seed).normal(size=(len(articles), DIMENSIONS))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        meaning = Meaning(embedder, vectors.astype(np.float32))
+        embedder.embed(["warm the model up"])
     grouped = time.perf_counter()
     suggested = 0
     for contact in contacts:
         suggestions, _ = select(
             index,
             contact,
-            index.match_contact(contact),
+            index.match_contact(contact, meaning),
             per_contact=settings.per_contact,
             min_score=settings.min_score,
             groups=groups,
+            explain=False,  # as a run selects: no reasons for what is passed over
         )
         suggested += len(suggestions)
     matched = time.perf_counter()
@@ -153,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"index build     {built - start:7.2f} s")
     print(f"story groups    {grouped - built:7.2f} s")
-    print(f"match + select  {matched - grouped:7.2f} s  ({suggested} suggestions)")
+    print(
+        f"match + select  {matched - grouped:7.2f} s  ({suggested} suggestions"
+        + (", interests embedded by the model)" if meaning else ")")
+    )
     print(f"matching total  {matched - start:7.2f} s")
     print(
         f"memory (RSS)    {rss['before']:.0f} MB with the articles, {rss['index']:.0f} MB "

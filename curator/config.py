@@ -51,7 +51,7 @@ class Settings:
 
     since: str = "7d"  # window of articles a digest considers
     per_contact: int = 3  # suggestions per person per digest
-    min_score: float = 1.0  # below this nothing is suggested
+    min_score: float = 0.8  # the lead interest alone must score this (0.6 of it by words only)
     default_cadence: str = ""  # e.g. "30d"; empty means no reminders by default
     max_per_month: int = 0  # suggestions stop for a person sent this many in 30 days; 0: no cap
     coverage_weeks: int = 4  # the digest lists interests nothing matched in this many weeks

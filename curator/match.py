@@ -28,9 +28,10 @@ from typing import overload
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from curator import tokens
+from curator.embedding import Meaning
 from curator.models import Article, Contact, Interest, Reason
 from curator.text import (
     WORD,
@@ -58,6 +59,29 @@ DERIVED_SIMILARITY = 90  # "robot" for "robotics": the same topic, not the same 
 WINDOW_SLACK = 3  # extra tokens allowed between the words of a phrase
 LOOSE_WEIGHT = 0.5  # an occurrence with more than two other words inside counts this much
 PRIOR_DOCS = 50  # pseudo-documents holding none of the words, for idf in small workspaces
+# Graded evidence: an interest's score in an article sums every kind of evidence found,
+# each weighted. The whole phrase read together is the strongest words can give; its
+# words present apart count by idf, by how many of them appear and how often (saturated,
+# length-normalised, so a long page does not win by length); closeness in meaning
+# reaches the paraphrases words cannot.
+PHRASE_WEIGHT = 0.5
+PHRASE_SCALE = 10.0  # a phrase score this high (idf x saturated tf) counts as 1
+PHRASE_CAP = 1.5
+WORDS_WEIGHT = 1.0
+SHORT_TEXT = 50  # tokens: the length of a paragraph, the least a text counts as
+NEAR_WINDOW = 15  # tokens: two words of a phrase this close are read as one topic
+APART = 0.5  # the words evidence of a phrase whose words never stand that close
+MEANING_WEIGHT = 2.5  # what a cosine of MEANING_FULL counts for
+MEANING_FULL = 0.6  # a cosine this high: the article is about the interest, in other words
+MEANING_FLOOR = 0.1  # cosine below which an article is no closer than unrelated text
+MEANING_ALONE = 0.7  # the share meaning counts for where none of the interest's words occur
+AVOID_MEANING = 0.45  # an article whose title and opening are this close is about the topic
+AVOID_NEARER = 0.3  # ... or this close, and closer to it than to any of the person's interests
+OTHERS_WEIGHT = 0.35  # the contact's other interests add this share of their scores
+EVIDENCE_KINDS = ("phrase", "words", "meaning")
+# the share of the minimum score asked when meaning is off: words alone never reach
+# what words and closeness in meaning reach together
+WORDS_ONLY_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -90,7 +114,16 @@ class InterestMatch:
     contact matched.
     """
 
-    __slots__ = ("_article", "_hit", "_index", "interest", "phrase", "score")
+    __slots__ = (
+        "_article",
+        "_hit",
+        "_index",
+        "closeness",
+        "evidence",
+        "interest",
+        "phrase",
+        "score",
+    )
 
     def __init__(
         self,
@@ -108,6 +141,8 @@ class InterestMatch:
         self._hit = hit
         self._index = index
         self._article = article
+        self.evidence: dict[str, float] = {}  # weighted, per kind of EVIDENCE_KINDS
+        self.closeness: float | None = None  # cosine in meaning; None when meaning is off
 
     @property
     def hit(self) -> Hit:
@@ -142,25 +177,30 @@ class ContactMatches(Sequence[ArticleMatch]):
     explained. Most of a person's matches are never more than a number in these arrays.
     """
 
-    def __init__(self, index: Index, contact: Contact) -> None:
+    def __init__(self, index: Index, contact: Contact, meaning: Meaning | None = None) -> None:
         self.index = index
         self.contact = contact
         n = len(index.articles)
         interests = contact.interests
-        dense = [index._best_dense(i) for i in interests]
-        self._dense = dense
-        found = [d[0] > -np.inf for d in dense]
-        total = np.zeros(n)
-        count = np.zeros(n, dtype=np.int64)
-        for (best, _, _), has in zip(dense, found, strict=True):
-            total = total + np.where(has, best, 0.0)
-            count += has
-        matched = count > 0
+        closeness = _closeness(meaning, [*interests, *contact.avoid], n)
+        per_interest = [index.evidence(i, c) for i, c in zip(interests, closeness, strict=False)]
+        self._evidence = [e for e, _ in per_interest]  # per interest: kinds x articles
+        self._phrase_of = [p for _, p in per_interest]
+        self._closeness = closeness
+        scores = (
+            np.stack([e.sum(axis=0) for e in self._evidence]) if interests else np.zeros((0, n))
+        )
+        self._interest_scores = scores
+        best = scores.max(axis=0) if interests else np.zeros(n)
+        # The interest it is most about decides; the others add a share, so an article on
+        # two of a person's interests goes before one on either alone.
+        score = best + OTHERS_WEIGHT * (scores.sum(axis=0) - best) if interests else best
         # Words of their other interests anywhere in the text hint that the article is
         # in the sense they mean: Python with "tests" rather than with "snakes".
         context = index._context_words(contact)
+        read = [e[0] > 0 for e in self._evidence]  # the phrase read together
         topic_found: dict[str, np.ndarray] = {}
-        for interest, has in zip(interests, found, strict=True):
+        for interest, has in zip(interests, read, strict=True):
             topic_found[interest.topic] = topic_found.get(interest.topic, has) | has
         wanted: dict[int, np.ndarray] = {}  # word -> articles where a topic lacking it wants it
         for topic, words in context.items():
@@ -170,25 +210,36 @@ class ContactMatches(Sequence[ArticleMatch]):
         hints = np.zeros(n, dtype=np.int64)
         for held in self._hints.values():
             hints += held
-        coverage = 1 + COVERAGE_BONUS * (count - 1) + CONTEXT_BONUS * np.minimum(hints, 3)
-        score = total * coverage
-        self._avoid = [index._best_dense(topic) for topic in contact.avoid]
+        score = score * (1 + CONTEXT_BONUS * np.minimum(hints, 3))
+        self._avoid = [index._best_dense(_avoid_topic(topic)) for topic in contact.avoid]
         avoided = np.zeros(n, dtype=bool)
-        for best, _, substantial in self._avoid:
-            avoided |= (best > -np.inf) & substantial
-        held = np.flatnonzero(matched)
+        wanted = [c for c in closeness[: len(interests)] if c is not None]
+        nearest = np.max(wanted, axis=0) if wanted else np.zeros(n)
+        self._about_avoided: list[np.ndarray | None] = []
+        for k, (found, _, substantial) in enumerate(self._avoid):
+            avoided |= (found > -np.inf) & substantial
+            near = closeness[len(interests) + k]
+            about = None
+            if near is not None:
+                # about the avoided topic: close to it, and closer than to anything wanted
+                about = (near >= AVOID_MEANING) | ((near >= AVOID_NEARER) & (near > nearest))
+                avoided |= about
+            self._about_avoided.append(about)
+        held = np.flatnonzero(score > 0)
         order = np.lexsort((held, -score[held]))
         self.indexes = held[order]  # article indexes, best first
         self.scores = score[self.indexes]
         self.avoided = avoided[self.indexes]  # substantially about an avoid topic
-        self._coverage = coverage
+        self._avoided = avoided
         self._score = score  # per article of the window
+        self._coverage = np.divide(score, best, out=np.ones(n), where=best > 0)
         # the interest that scores highest in each article (the first listed on a tie)
         self.leads = (
-            np.argmax(np.stack([d[0][self.indexes] for d in dense]), axis=0)
-            if interests
-            else np.zeros(0, dtype=np.int64)
+            np.argmax(scores[:, self.indexes], axis=0) if interests else np.zeros(0, dtype=np.int64)
         )
+        self.floor_scale = 1.0 if meaning is not None else WORDS_ONLY_SHARE
+        # the lead interest's own score: what the absolute floor asks of an article
+        self.lead_scores = scores[:, self.indexes].max(axis=0) if interests else np.zeros(0)
         self._made: dict[int, ArticleMatch] = {}
 
     def __len__(self) -> int:
@@ -209,27 +260,87 @@ class ContactMatches(Sequence[ArticleMatch]):
         if made is not None:
             return made
         index = self.index
-        interests = [
-            index._interest_match(i, article, float(best[article]), i.phrases[phrase_of[article]])
-            for i, (best, phrase_of, _) in zip(self.contact.interests, self._dense, strict=True)
-            if best[article] > -np.inf
-        ]
+        interests = []
+        for k, interest in enumerate(self.contact.interests):
+            score = float(self._interest_scores[k, article])
+            if score <= 0:
+                continue
+            found = index._interest_match(
+                interest, article, score, interest.phrases[self._phrase_of[k][article]]
+            )
+            found.evidence = dict(
+                zip(EVIDENCE_KINDS, self._evidence[k][:, article].tolist(), strict=True)
+            )
+            near = self._closeness[k]
+            found.closeness = float(near[article]) if near is not None else None
+            interests.append(found)
         interests.sort(key=lambda m: m.score, reverse=True)
         match = ArticleMatch(article, float(self._score[article]), interests)
         match.coverage = float(self._coverage[article])
         match.context = tuple(
             sorted(index.words[w] for w, held in self._hints.items() if held[article])
         )
-        for topic, (best, phrase_of, substantial) in zip(
-            self.contact.avoid, self._avoid, strict=True
+        offset = len(self.contact.interests)
+        for k, (topic, (best, phrase_of, substantial)) in enumerate(
+            zip(self.contact.avoid, self._avoid, strict=True)
         ):
-            if best[article] > -np.inf:
+            near = self._closeness[offset + k]
+            about = self._about_avoided[k]
+            close = about is not None and bool(about[article])
+            if best[article] > -np.inf or close:
+                topic = _avoid_topic(topic)
                 found = index._interest_match(
-                    topic, article, float(best[article]), topic.phrases[phrase_of[article]]
+                    topic,
+                    article,
+                    float(max(best[article], 0)),
+                    topic.phrases[phrase_of[article]],
                 )
-                (match.avoided if substantial[article] else match.mentioned_avoid).append(found)
+                found.closeness = float(near[article]) if near is not None else None
+                about = bool(substantial[article]) or close
+                (match.avoided if about else match.mentioned_avoid).append(found)
         self._made[article] = match
         return match
+
+
+# Words that name the kind of text rather than its subject: "crime stories", "weight-loss
+# content" are about crime and weight loss.
+MEDIUM_WORDS = frozenset(
+    {"article", "articles", "content", "coverage", "news", "piece", "pieces"}
+    | {"post", "posts", "stories", "story", "stuff"}
+)
+
+
+def _avoid_topic(topic: Interest) -> Interest:
+    """An avoid topic with each phrase also without its words for the kind of text."""
+    also = list(topic.also)
+    for phrase in topic.phrases:
+        words = re.findall(r"[\w'-]+", phrase)
+        kept = [w for w in words if w.casefold() not in MEDIUM_WORDS]
+        if kept and len(kept) < len(words):
+            also.append(" ".join(kept))
+    return replace(topic, also=tuple(also)) if len(also) > len(topic.also) else topic
+
+
+def _closeness(
+    meaning: Meaning | None, interests: Sequence[Interest], n: int
+) -> list[np.ndarray | None]:
+    """Per interest (or avoid topic), the cosine of each article's title and opening with
+    the nearest of its phrases; None for each when meaning is off."""
+    if meaning is None or not interests:
+        return [None] * len(interests)
+    phrases = [p for i in interests for p in i.phrases]
+    # unit vectors' dot products, by einsum's own loop: a BLAS matrix product wakes its
+    # threads for each contact, which costs more than the product on a busy machine
+    vectors = np.asarray(meaning.phrases(phrases), dtype=np.float32)
+    articles = np.asarray(meaning.articles, dtype=np.float32)
+    cosines = np.einsum("pd,ad->pa", vectors, articles).astype(np.float64)
+    out: list[np.ndarray | None] = []
+    row = 0
+    for interest in interests:
+        count = len(interest.phrases)
+        out.append(cosines[row : row + count].max(axis=0))
+        row += count
+    return out
 
 
 @dataclass
@@ -548,12 +659,13 @@ class Index:
         self.df = np.diff(self.postings.starts).astype(np.int32)
         self.lengths = np.diff(body_offsets)
         self.avg_length = (sum(d.length for d in self.docs) / len(self.docs)) if self.docs else 1
-        self._expansions: dict[tuple[str, bool, str], dict[int, int]] = {}
+        self._expansions: dict[tuple[str, bool, str, bool], dict[int, int]] = {}
         self._buckets: dict[tuple[str, int], list[str]] | None = None
         self._american: dict[str, set[int]] | None = None
         # Per phrase: the articles holding it, their unweighted scores and whether each is
         # substantial. Compact arrays, shared by every contact with the phrase.
         self._scores: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._words: dict[str, np.ndarray] = {}  # words_evidence per phrase
 
     def _article_ids(
         self, article: Article, source: str | bytes
@@ -634,7 +746,9 @@ class Index:
                 self._buckets.setdefault((surface[:1], len(surface)), []).append(surface)
         return self._buckets.get((first, length), [])
 
-    def expand(self, word: str, exact: bool = False, written: str = "") -> dict[int, int]:
+    def expand(
+        self, word: str, exact: bool = False, written: str = "", context: bool = False
+    ) -> dict[int, int]:
         """Vocabulary ids a (lemmatised) interest word stands for, with similarity 0-100.
 
         Short words and acronyms match exactly (after plural folding); an acronym only
@@ -648,9 +762,13 @@ class Index:
           interest ("lerning") or in the article ("hydrangeya") is caught, but two real
           words ("sailing" / "failing", "learning" / "leaning") are never confused. A
           misspelt interest takes only its nearest spellings.
+
+        With ``context`` (the word is one of a phrase whose other words must stand near
+        it), a short word also matches its spellings one edit away, on the same rule:
+        "wlid" in "Breath of the Wlid" finds "wild", while "wine" alone never finds "wie".
         """
         written = written or word
-        key = (word, exact, written)
+        key = (word, exact, written, context)
         if key in self._expansions:
             return self._expansions[key]
         found: dict[int, int] = {}
@@ -667,7 +785,7 @@ class Index:
                 related = self.vocab.get(form, self.surfaces.get(form))
                 if related is not None and related not in found:
                     found[related] = DERIVED_SIMILARITY
-            if len(written) >= MIN_FUZZY_LEN:
+            if len(written) >= MIN_FUZZY_LEN or (context and len(written) >= 3):
                 for candidate, similarity in self._near_spellings(written).items():
                     word_id = self.surfaces[candidate]
                     if word_id not in found:
@@ -704,7 +822,7 @@ class Index:
         if not candidates:
             return {}
         distances = process.cdist(
-            [word], candidates, scorer=Levenshtein.distance, score_cutoff=limit, dtype=np.uint8
+            [word], candidates, scorer=OSA.distance, score_cutoff=limit, dtype=np.uint8
         )[0]
         word_known = known(word)
         near = {
@@ -780,8 +898,17 @@ class Index:
         return {index: _pool(found) for index, found in per_article.items()}
 
     def hit(self, phrase: str, index: int) -> Hit:
-        """How the phrase occurs in one article (which must hold it)."""
-        return self.find(phrase, only=index)[index]
+        """How the phrase occurs in one article: read together if it is, else its rarest
+        word found apart, else no occurrence (the evidence is closeness in meaning)."""
+        found = self.find(phrase, only=index).get(index)
+        if found is not None:
+            return found
+        words = sorted(content_words(phrase), key=lambda w: self.df_of(w[1]))
+        for _, written in words:
+            alone = self.find(written, only=index).get(index)
+            if alone is not None:
+                return replace(alone, phrase=phrase)
+        return Hit(phrase, (), (), 0, ())
 
     def _find_variant(
         self,
@@ -790,7 +917,8 @@ class Index:
         adjacent: bool,
         only: int | None = None,
     ) -> dict[int, Hit]:
-        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
+        context = len(words) > 1  # the phrase's other words confirm a short word's typo
+        expansions = [self.expand(lem, exact, written, context) for lem, written, exact in words]
         if not all(expansions):
             return {}
         ids = [np.fromiter(e.keys(), dtype=np.int32, count=len(e)) for e in expansions]
@@ -985,7 +1113,8 @@ class Index:
         """Per article holding one form of a phrase: its occurrences in title and body,
         counted and weighted as ``score_parts`` counts a Hit's. None for what only the Hit
         route handles: three words or more, or two words one token could stand for."""
-        expansions = [self.expand(lem, exact, written) for lem, written, exact in words]
+        context = len(words) > 1  # the phrase's other words confirm a short word's typo
+        expansions = [self.expand(lem, exact, written, context) for lem, written, exact in words]
         if not all(expansions):
             return _Stats.empty()
         if len(words) > 2:
@@ -1001,6 +1130,108 @@ class Index:
         window = 1 if adjacent else len(words) + WINDOW_SLACK
         parts = [_occurrences_of(t, lookup, window, adjacent) for t in (self.titles, self.bodies)]
         return _Stats.combine(*parts)
+
+    def _word_counts(self, ids: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Per article: how often any of these word ids occurs (each weighted by its
+        similarity squared), in the body and the title plus the opening."""
+        n = len(self.articles)
+        if not ids:
+            return np.zeros(n), np.zeros(n)
+        order = np.array(sorted(ids), dtype=np.int32)
+        weights = _SQUARED[[ids[w] for w in order.tolist()]]
+        counts = []
+        for part in (self.bodies, self.titles):
+            at = part.where(order)
+            docs = part.doc_of(at)
+            weight = weights[np.searchsorted(order, part.ids[at])]
+            if part is self.bodies:
+                opening = (at - part.offsets[docs]) < OPENING_TOKENS
+                counts.append(np.bincount(docs, weights=weight, minlength=n))
+                counts.append(np.bincount(docs[opening], weights=weight[opening], minlength=n))
+            else:
+                counts.append(np.bincount(docs, weights=weight, minlength=n))
+        body, opening, title = counts
+        return body, TITLE_WEIGHT * title + opening
+
+    def words_evidence(self, phrase: str) -> np.ndarray:
+        """Per article, 0 to 1: how much of the phrase its words cover, wherever they stand.
+
+        Each content word scores as BM25 does (idf x saturated, length-normalised tf; the
+        title and opening count extra), summed and divided by the most the phrase's words
+        could score; times the square root of the share of the phrase's idf present, so a
+        page holding one common word of a three-word interest scores little."""
+        cached = self._words.get(phrase)
+        if cached is None:
+            # the best of its forms: "clean-tech" is "cleantech" is "clean tech"; a form
+            # whose words must stand together counts only where they do
+            held = np.zeros(len(self.articles))
+            held[self._scored(phrase)[0]] = 1.0
+            variants = [
+                self._words_of(words) * (held if adjacent else 1.0)
+                for words, adjacent in self._variants(phrase)
+            ]
+            cached = self._words[phrase] = np.max(variants, axis=0)
+        return cached
+
+    def _words_of(self, words: list[tuple[str, str, bool]]) -> np.ndarray:
+        n = len(self.articles)
+        # a text shorter than a paragraph counts as one: a four-word summary that names
+        # the interest says less than a page that discusses it
+        lengths = np.maximum(self.lengths, SHORT_TEXT)
+        norm = K1 * (1 - B + B * lengths / max(self.avg_length, 1))
+        total, present, ideal = np.zeros(n), np.zeros(n), 0.0
+        found = []
+        for lem, written, exact in words:
+            ids = self.expand(lem, exact, written)
+            body, extra = self._word_counts(ids)
+            tf = body + extra
+            idf = self.idf(int(np.count_nonzero(tf)))
+            total += idf * tf * (K1 + 1) / (tf + norm)
+            present += idf * (tf > 0)
+            ideal += idf
+            found.append((idf, ids))
+        out = total / (ideal * (K1 + 1)) * np.sqrt(present / ideal) if ideal else np.zeros(n)
+        if len(found) > 1:
+            # words that stand within a sentence of each other speak of one thing
+            rarest = sorted(found, key=lambda f: f[0])[-2:]
+            out *= APART + (1 - APART) * self._near(rarest[0][1], rarest[1][1])
+        return out
+
+    def _near(self, first: dict[int, int], second: dict[int, int]) -> np.ndarray:
+        """Per article, whether the two words occur within NEAR_WINDOW tokens in its body."""
+        n = len(self.articles)
+        ids = [np.array(sorted(w), dtype=np.int32) for w in (first, second)]
+        if not all(len(i) for i in ids) or len(np.intersect1d(*ids)):
+            return np.zeros(n)
+        lookup = [(i, np.full(len(i), 100, dtype=np.int64)) for i in ids]
+        found = _occurrences_of(self.bodies, lookup, NEAR_WINDOW, False)
+        out = np.zeros(n)
+        out[found.docs] = 1.0
+        return out
+
+    def evidence(
+        self, interest: Interest, closeness: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per article, each kind of evidence for an interest, weighted (a row per kind of
+        EVIDENCE_KINDS), and the best phrase's index: the phrase read together, its words
+        present apart, and ``closeness`` in meaning (the best cosine of its phrases)."""
+        n = len(self.articles)
+        best, phrase_of, _ = self._best_dense(interest)
+        phrase = PHRASE_WEIGHT * np.minimum(
+            np.where(best > -np.inf, best, 0) / PHRASE_SCALE, PHRASE_CAP
+        )
+        words = np.zeros(n)
+        for p in interest.phrases:
+            words = np.maximum(words, self.words_evidence(p))
+        words *= WORDS_WEIGHT * interest.weight
+        meaning = np.zeros(n)
+        if closeness is not None:
+            above = np.maximum(closeness - MEANING_FLOOR, 0) / (MEANING_FULL - MEANING_FLOOR)
+            meaning = MEANING_WEIGHT * interest.weight * above
+            # close in meaning with none of its words: as often a neighbouring topic
+            # (urban heat for "home retrofit") as a paraphrase
+            meaning *= np.where(phrase + words > 0, 1.0, MEANING_ALONE)
+        return np.stack([phrase, words, meaning]), phrase_of
 
     def df_of(self, phrase: str) -> int:
         """In how many articles the phrase occurs."""
@@ -1053,9 +1284,9 @@ class Index:
             best[at], phrase_of[at], substantial[at] = scores[better], k, sub[better]
         return best, phrase_of, substantial
 
-    def match_contact(self, contact: Contact) -> ContactMatches:
-        """Every article that matches at least one interest, scored, best first."""
-        return ContactMatches(self, contact)
+    def match_contact(self, contact: Contact, meaning: Meaning | None = None) -> ContactMatches:
+        """Every article with some evidence for an interest, scored, best first."""
+        return ContactMatches(self, contact, meaning)
 
     def _context_words(self, contact: Contact) -> dict[str, set[int]]:
         """Per interest, the ids of its words (any case), to find them anywhere."""
@@ -1104,12 +1335,15 @@ class Index:
         hit = found.hit
         words = tuple((a, b, s) for a, b, s in hit.words)
         # Show the first occurrence whose words are read together, if there is one.
-        if hit.body_positions:
-            ordered = sorted(hit.body_positions, key=lambda o: (_tightness(o) < 1, o))
+        if hit.body_positions or not hit.title_positions:
+            # no occurrence at all: the opening, which closeness in meaning reads
+            ordered = sorted(hit.body_positions, key=lambda o: (_tightness(o) < 1, o)) or [(0,)]
             spans = self._spans.get(index)
             if spans is None:  # an article is explained once per interest and person
                 spans = self._spans[index] = word_spans(article.text)
             snippet, marks, surfaces = snippet_for(article.text, ordered, spans)
+            if not hit.body_positions:
+                marks = ()
         else:
             ordered = sorted(hit.title_positions, key=lambda o: (_tightness(o) < 1, o))
             snippet, marks, surfaces = snippet_for(article.title, ordered)
@@ -1120,11 +1354,15 @@ class Index:
         return Reason(
             interest=label,
             matched=words,
-            where=hit.where,
+            where=hit.where
+            if hit.count
+            else f"title and opening, close in meaning ({found.closeness or 0:.2f})",
             count=hit.count,
             snippet=snippet,
             marks=marks,
             score=found.score,
+            evidence=tuple(found.evidence.items()),
+            closeness=found.closeness,
         )
 
 

@@ -102,14 +102,16 @@ class Reason:
 
     interest: str
     matched: tuple[tuple[str, str, int], ...]  # (interest word, word in article, similarity 0-100)
-    where: str  # "title", "title and body" or "body"
+    where: str  # "title", "title and body", "body", or "meaning" where no word occurs
     count: int
     snippet: str  # plain text sentence
     marks: tuple[tuple[int, int], ...] = ()  # spans of the snippet to highlight
     score: float = 0.0
+    evidence: tuple[tuple[str, float], ...] = ()  # (kind, weighted score) summed in score
+    closeness: float | None = None  # cosine in meaning with the interest; None if off
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "interest": self.interest,
             "matched": [
                 {"interest_word": a, "article_word": b, "similarity": s} for a, b, s in self.matched
@@ -120,6 +122,10 @@ class Reason:
             "marks": [list(m) for m in self.marks],
             "score": round(self.score, 3),
         }
+        if self.evidence:  # a reason made by matching: each kind of evidence, weighted
+            out["evidence"] = {kind: round(value, 3) for kind, value in self.evidence}
+            out["closeness"] = None if self.closeness is None else round(self.closeness, 3)
+        return out
 
 
 @dataclass(frozen=True)

@@ -944,7 +944,7 @@ class Matcher:
         self, contact: Contact, per_contact: int, min_score: float, *, explain: bool = False
     ) -> tuple[list[Suggestion], list[Decision]]:
         """The contact's suggestions; with ``explain``, a decision for every candidate."""
-        matches = self.index.match_contact(contact)
+        matches = self.index.match_contact(contact, self.meaning)
         return select(
             self.index,
             contact,

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from curator.match import ArticleMatch, ContactMatches, Index, InterestMatch
+from curator.match import (
+    CONTEXT_BONUS,
+    OTHERS_WEIGHT,
+    PHRASE_CAP,
+    PHRASE_SCALE,
+    PHRASE_WEIGHT,
+    ArticleMatch,
+    ContactMatches,
+    Index,
+    InterestMatch,
+)
 from curator.models import Article, Contact, Reason, Suggestion
 from curator.text import fold
 from curator.urls import canonical_url
@@ -25,6 +35,9 @@ from curator.urls import canonical_url
 SAME_STORY_TITLE = 92  # token_sort_ratio of folded titles at or above which two are one story
 TITLE_BLOCK = 512  # titles compared per cdist call in story_groups
 SPREAD_PENALTY = 0.6  # each earlier pick on the same lead interest scales the score by this
+OPENING_SHOWN = 160  # characters of the opening an explanation quotes for meaning
+REASON_SHARE = 0.4  # an interest found by meaning alone is named if it scores this share
+RELATIVE_BAR = 0.3  # a suggestion scores at least this share of the best for that person
 
 
 @dataclass(frozen=True)
@@ -175,7 +188,14 @@ def select(
     article_of, scores = matches.indexes, matches.scores
     story_of = stories[article_of] if len(article_of) else np.zeros(0, dtype=np.int64)
     skipped = np.isin(article_of, list(excluded)) | np.isin(story_of, list(excluded_stories))
-    eligible = ~skipped & ~matches.avoided & (scores >= min_score)
+    # The bar: one interest alone must reach the absolute minimum (other interests add to
+    # the rank, they cannot lift an article over the floor), and the whole score a share
+    # of the person's best this week, so a person with strong matches gets those and one
+    # with none gets nothing.
+    open_ = ~skipped & ~matches.avoided
+    bar = RELATIVE_BAR * float(scores[open_].max()) if open_.any() else 0.0
+    floor = min_score * matches.floor_scale
+    eligible = open_ & (matches.lead_scores >= floor) & (scores >= bar)
     decisions: list[Decision] = []
 
     def decide(k: int, status: str, detail: str) -> None:
@@ -198,7 +218,15 @@ def select(
                 decide(
                     k,
                     "below threshold",
-                    f"score {match.score:.2f} is under the minimum {min_score:g}",
+                    f"score {match.score:.2f} is under the minimum {min_score:g}"
+                    + (
+                        f" (x {matches.floor_scale:g}, matching by words only)"
+                        if matches.floor_scale != 1
+                        else ""
+                    )
+                    if matches.lead_scores[k] < floor
+                    else f"score {match.score:.3f} is under {bar:.3f}, "
+                    f"{RELATIVE_BAR:.0%} of {contact.first_name}'s best this week",
                 )
     # Spread: each earlier pick on the same lead interest scales a score by SPREAD_PENALTY.
     topics = [i.topic for i in contact.interests]
@@ -238,7 +266,7 @@ def select(
             contact,
             index.article(m.index),
             m.score,
-            tuple(index.reason(m.index, im) for im in m.interests),
+            tuple(index.reason(m.index, im) for im in _reasons(m)),
         )
         for m in picked
     ]
@@ -247,6 +275,19 @@ def select(
         for s, m in zip(suggestions, picked, strict=True)
     ] + decisions
     return suggestions, decisions
+
+
+def _reasons(match: ArticleMatch) -> list[InterestMatch]:
+    """The interests a suggestion names: the lead, and each other one with words found or
+    a share of the lead's score (closeness in meaning touches every interest a little)."""
+    lead = match.interests[0].score if match.interests else 0.0
+    return [
+        m
+        for k, m in enumerate(match.interests)
+        if k == 0
+        or m.evidence.get("phrase", 0) + m.evidence.get("words", 0) > 0
+        or m.score >= REASON_SHARE * lead
+    ]
 
 
 # -- explanations -------------------------------------------------------------------------
@@ -262,6 +303,9 @@ class Evidence:
     reason: Reason
     parts: dict[str, float]
     substantial: bool = True  # for avoid topics: about it, or a passing mention
+    evidence: tuple[tuple[str, float], ...] = ()  # (kind, weighted score), summed in score
+    closeness: float | None = None  # cosine in meaning with the topic; None when off
+    opening: str = ""  # the start of what closeness in meaning reads
 
 
 @dataclass(frozen=True)
@@ -285,7 +329,13 @@ class Explanation:
         return self.status == "suggested"
 
 
-def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: bool) -> Evidence:
+def _evidence(
+    index: Index,
+    article_index: int,
+    found: InterestMatch,
+    avoid: bool,
+    match_avoided: Sequence[InterestMatch] = (),
+) -> Evidence:
     hit = found.hit
     parts = index.score_parts(article_index, hit, index.df_of(hit.phrase))
     return Evidence(
@@ -294,7 +344,10 @@ def _evidence(index: Index, article_index: int, found: InterestMatch, avoid: boo
         found.score,
         index.reason(article_index, found),
         parts,
-        index.is_substantial(article_index, hit) if avoid else True,
+        found in match_avoided if avoid else True,
+        tuple(found.evidence.items()),
+        found.closeness,
+        _opening(index.article(article_index)) if found.closeness is not None else "",
     )
 
 
@@ -315,7 +368,8 @@ def explain_decision(
         for topic in contact.avoid:
             found = index.match_interest(topic).get(article_index)
             if found:
-                avoid.append(_evidence(index, article_index, found, avoid=True))
+                about = [found] if index.is_substantial(article_index, found.hit) else []
+                avoid.append(_evidence(index, article_index, found, True, about))
         return Explanation(
             contact,
             article,
@@ -331,7 +385,7 @@ def explain_decision(
     interests = tuple(_evidence(index, article_index, m, avoid=False) for m in match.interests)
     matched = {m.interest.topic for m in match.interests}
     avoid = tuple(
-        _evidence(index, article_index, m, avoid=True)
+        _evidence(index, article_index, m, True, match.avoided)
         for m in [*match.avoided, *match.mentioned_avoid]
     )
     detail = decision.detail if decision else ""
@@ -380,13 +434,32 @@ def _evidence_lines(e: Evidence, label: str) -> list[str]:
         formula += f" x passing mention {p['passing_penalty']:g}"
     if e.weight != 1:
         formula += f" x weight {e.weight:g}"
-    return [
-        f"  {label} {e.reason.interest}: {e.score:.2f}",
-        f"    words: {_words(e.reason)}",
-        f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
-        f"    score: {formula}",
-        f"    “{_marked(e.reason)}”",
-    ]
+    kinds = " + ".join(f"{kind} {value:.2f}" for kind, value in e.evidence)
+    lines = [f"  {label} {e.reason.interest}: {e.score:.2f}" + (f" = {kinds}" if kinds else "")]
+    if e.reason.count:
+        lines += [
+            f"    words: {_words(e.reason)}",
+            f"    where: {e.reason.where}, {e.reason.count}x ({', '.join(where)})",
+        ]
+    if e.reason.count and dict(e.evidence).get("phrase", 1) > 0:  # read together
+        lines.append(
+            f"    phrase: {formula} = {p['score']:.2f}, counted as "
+            f"{PHRASE_WEIGHT:g} x {p['score']:.2f} / {PHRASE_SCALE:g} (at most {PHRASE_CAP:g})"
+        )
+    if e.closeness is not None:
+        lines.append(
+            f"    meaning: close in meaning to “{e.topic}” ({e.closeness:.2f}): «{e.opening}»"
+        )
+    if e.reason.count:
+        lines.append(f"    “{_marked(e.reason)}”")
+    return lines
+
+
+def _opening(article: Article) -> str:
+    """The start of what closeness in meaning reads (title and opening), shortened."""
+    text = " ".join(f"{article.title}. {article.text}".split()) if article.title else ""
+    text = text or " ".join(article.text.split())
+    return text[:OPENING_SHOWN] + ("…" if len(text) > OPENING_SHOWN else "")
 
 
 STATUS_LABELS = {
@@ -418,15 +491,15 @@ def format_explanation(e: Explanation) -> str:
         "",
     ]
     if e.interests:
-        total = " + ".join(f"{i.score:.2f}" for i in e.interests)
-        lines.append(
-            f"Score {e.score:.2f} = ({total}) x coverage {e.coverage:.2f}"
-            f"; the minimum is {e.min_score:g}"
-        )
+        lead, others = e.interests[0].score, sum(i.score for i in e.interests[1:])
+        formula = f"{lead:.2f}"
+        if len(e.interests) > 1:
+            formula += f" + {OTHERS_WEIGHT:g} x {others:.2f} (its other interests)"
         if e.context:
-            lines.append(
-                f"  (coverage counts words of other interests too: {', '.join(e.context)})"
-            )
+            formula = f"({formula}) x {1 + CONTEXT_BONUS * min(len(e.context), 3):.2f}"
+        lines.append(f"Score {e.score:.2f} = {formula}; the minimum is {e.min_score:g}")
+        if e.context:
+            lines.append(f"  (words of other interests found too: {', '.join(e.context)})")
         lines.append("Interests found:")
         for i in e.interests:
             lines += _evidence_lines(i, "-")

@@ -1,4 +1,6 @@
-"""Quality gate: matching on the labelled set in eval/ must not regress below eval/floor.json."""
+"""Quality gates: matching must not regress below eval/floor.json, first on the
+reader-labelled real set in ../shared/relevance (skipped where it is absent), then on the
+set written for eval/."""
 
 from __future__ import annotations
 
@@ -77,3 +79,30 @@ def test_evaluate_script_prints_both_systems(capsys) -> None:
     assert ev.main(["--no-corpus"]) == 0
     out = capsys.readouterr().out
     assert "nDCG@5" in out and "\ncurator " in out and "\nbm25 " in out
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The real set through the CLI's path: loopback feeds, pipeline.run, suggest."""
+    if not ev.real_set_available():
+        pytest.skip("../shared/relevance is absent")
+    found = ev.real_set(tmp_path_factory.mktemp("real") / "ws")
+    metrics = ev._shared_score_module()
+    return {system: metrics.score(r, found.labels)[0] for system, r in found.rankings.items()}
+
+
+def test_real_set_stays_above_the_floor(real) -> None:  # type: ignore[no-untyped-def]
+    curator = real["curator"]
+    assert curator["ndcg5"] >= FLOOR["real_ndcg5"], curator
+    assert curator["p3"] >= FLOOR["real_p3"], curator
+    assert curator["r10"] >= FLOOR["real_r10"], curator
+
+
+def test_real_set_beats_bm25(real) -> None:  # type: ignore[no-untyped-def]
+    assert real["curator"]["ndcg5"] - real["bm25"]["ndcg5"] >= FLOOR["real_gap_over_bm25"]
+
+
+def test_real_set_keeps_avoid_lists_and_leaves_nobody_empty(real) -> None:  # type: ignore[no-untyped-def]
+    assert real["curator"]["avoid"] == 0
+    assert real["curator"]["empty"] == 0
+    assert real["bm25"]["avoid"], "the set holds avoid cases a keyword search falls into"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,6 +80,10 @@ def test_a_suggested_article_shows_every_part(ws: Path) -> None:
         "Suggested to Zoe Park (number 1 of 1 for Zoe)\n"
     )
     assert "Interests found:\n  - marathon training: " in out
+    # every kind of evidence, with its weight, and what closeness in meaning read
+    assert re.search(r"marathon training: [\d.]+ = phrase [\d.]+ \+ words [\d.]+ \+ meaning", out)
+    assert "    meaning: close in meaning to “marathon training” (0." in out
+    assert "«A coach's twelve-week marathon training plan. " in out
     assert "    words: marathon = marathon, training = training\n" in out
     assert "    where: title and body, 2x (title 1, body 1, in the opening)\n" in out
     assert "x weight 2" in out and "idf " in out and "similarity² 1.00" in out

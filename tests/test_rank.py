@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from curator.match import Index
 from curator.models import Article, Contact, Interest
 from curator.rank import (
@@ -166,11 +168,15 @@ def test_explain_gives_status_components_and_unmatched_interests() -> None:
     assert e.suggested and e.detail == "number 1 of 1 for Zoe"
     assert e.unmatched == ("cycling",)
     parts = e.interests[0].parts
-    assert parts["score"] == e.interests[0].score
+    kinds = dict(e.interests[0].evidence)
+    assert set(kinds) == {"phrase", "words", "meaning"} and kinds["meaning"] == 0
+    assert sum(kinds.values()) == pytest.approx(e.interests[0].score)
+    assert kinds["phrase"] == pytest.approx(0.5 * parts["score"] / 10)
     assert parts["idf"] * parts["saturated_tf"] * parts["similarity"] == parts["score"]
     text = format_explanation(e)
     assert text.startswith("“Heat pumps”\n  https://example.org/1\nSuggested to Zoe Park")
     assert "Interests not found: cycling" in text
+    assert f"heat pumps: {e.score:.2f} = phrase " in text and " + meaning 0.00" in text
     assert "“[Heat] [pumps] cut emissions.”" in text
 
     e = explain_decision(index, zoe, 1, decisions, min_score=0.1)
@@ -202,3 +208,26 @@ def test_similar_titles_are_those_token_sort_ratio_finds() -> None:
             if fuzz.token_sort_ratio(title, other) >= SAME_STORY_TITLE
         )  # fmt: skip
         assert sorted(k for group in found[title] for k in group) == expected, title
+
+
+def test_up_to_the_limit_pass_and_the_bar_follows_the_persons_best() -> None:
+    heat = [art(n, f"Heat pumps, part {n}", HEAT + f" Part {n}.") for n in range(1, 13)]
+    _, suggestions, _, _ = run(heat, contact("heat pumps"), per_contact=10, min_score=0.1)
+    assert len(suggestions) == 10
+    filler = "The council discussed roads, parks and the library budget at length. " * 20
+    # a long page that discusses the topic without naming it in its title passes the
+    # absolute floor; next to a page all about it, one word of it in passing falls under
+    # the bar (30% of the best), though above a low floor
+    discussed = art(2, "Home energy", "Heat pumps and heat pumps again. " + filler)
+    _, suggestions, _, _ = run([discussed], contact("heat pumps"), per_contact=10)
+    assert [s.article.id for s in suggestions] == [2]
+    pages = [
+        art(1, "Council news", filler + "Someone mentioned the pumps. " + filler),
+        art(3, "Heat pumps", "Heat pumps: installers of heat pumps are busy. " * 3 + filler),
+    ]
+    _, suggestions, decisions, status = run(
+        pages, contact("heat pumps"), per_contact=10, min_score=0.1
+    )
+    assert [s.article.id for s in suggestions] == [3]
+    assert status[1] == "below threshold"
+    assert "30% of Zoe's best this week" in decisions[-1].detail
