@@ -561,7 +561,9 @@ def _format_suggestion(n: int, s: Suggestion, markdown: bool) -> str:
             b if sim == 100 else f"{b} ({sim}% like {a_})" for a_, b, sim in r.matched
         )
         if r.count:
-            lines.append(f"   - {one_line(r.interest)}: {one_line(words)} in the {r.where}, {r.count}x")
+            lines.append(
+                f"   - {one_line(r.interest)}: {one_line(words)} in the {r.where}, {r.count}x"
+            )
         else:  # no word of it occurs: found by closeness in meaning
             lines.append(f"   - {one_line(r.interest)}: in the {r.where}")
         lines.append(f"     “{one_line(r.snippet)}”")
