@@ -145,7 +145,9 @@ def test_a_full_disk_keeps_the_previous_digest(ran: Server, workspace: Path, tmp
         assert tree(output) == before
         (week / "digest.json").unlink()  # with room again, the next run writes the week whole
         invoke(workspace, "run", "--no-fetch")
-        assert tree(output) == before
+        after = tree(output)
+        assert sorted(after) == sorted(before)
+        assert json.loads(after[f"{week.name}/digest.json"])["week"] == week.name
     finally:
         subprocess.run(["umount", str(output)], check=True)
 
