@@ -52,6 +52,11 @@ class Settings:
     since: str = "7d"  # window of articles a digest considers
     per_contact: int = 3  # suggestions per person per digest
     min_score: float = 0.8  # the lead interest alone must score this (0.6 of it by words only)
+    # The bar follows the cadence: an overdue person's minimum is scaled by overdue_bar (an
+    # excuse to write), and one you were in touch with in the last recent_days by recent_bar.
+    overdue_bar: float = 0.7
+    recent_bar: float = 1.5
+    recent_days: int = 7
     default_cadence: str = ""  # e.g. "30d"; empty means no reminders by default
     max_per_month: int = 0  # suggestions stop for a person sent this many in 30 days; 0: no cap
     coverage_weeks: int = 4  # the digest lists interests nothing matched in this many weeks

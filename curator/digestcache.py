@@ -64,12 +64,15 @@ class DecisionCache:
         for row in store.history():
             self.history.setdefault(row["contact"], []).append(tuple(row))
 
-    def key(self, contact: Contact) -> str:
+    def key(self, contact: Contact, *steering: object) -> str:
+        """The key of one contact's decisions; ``steering`` is what else decides them (the
+        bar their cadence sets)."""
         return _hash(
             self.common,
             repr(contact),
             self.history.get(contact.key, []),
             self.before.get(contact.key, []),
+            *steering,
         )
 
     def get(self, contact: Contact, key: str) -> list[Suggestion] | None:

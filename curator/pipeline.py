@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from curator.config import Workspace, load_contacts, load_feeds
+from curator.config import Settings, Workspace, load_contacts, load_feeds
 from curator.digestcache import DecisionCache
 from curator.embedding import (
     Embedder,
@@ -46,9 +46,11 @@ from curator.match import Index
 from curator.models import Article, Contact, Entry, Feed, FeedFailure, RunReport, Suggestion
 from curator.rank import (
     STATUS_LABELS,
+    Bar,
     Decision,
     Explanation,
     Stories,
+    cadence_bar,
     explain_decision,
     select,
     story_groups,
@@ -973,6 +975,37 @@ def last_contacts(store: Store, contacts: Iterable[Contact]) -> dict[str, dateti
     return out
 
 
+def bar_for(
+    settings: Settings,
+    contact: Contact,
+    last: datetime | None,
+    seen: datetime | None,
+    when: datetime,
+) -> Bar:
+    """The minimum ``contact``'s suggestions must reach, as their cadence moves it."""
+    return cadence_bar(
+        contact,
+        last,
+        last or seen or when,  # a cadence runs from the last contact, else the first sight
+        when,
+        min_score=settings.min_score,
+        overdue=settings.overdue_bar,
+        recent=settings.recent_bar,
+        recent_days=settings.recent_days,
+    )
+
+
+def _bar_now(store: Store, settings: Settings, contact: Contact) -> Bar:
+    """Today's bar for one contact, as the week's digest sets it."""
+    return bar_for(
+        settings,
+        contact,
+        last_contacts(store, [contact])[contact.key],
+        store.seen_on(contact.key),
+        now(),
+    )
+
+
 def sent_recently(workspace: Workspace, contact: Contact, when: datetime | None = None) -> int:
     """How many articles were shared with ``contact`` in the last LOAD_DAYS days."""
     if not workspace.db_path.exists():
@@ -1031,13 +1064,15 @@ def build_digest(
         if contact.key in snoozes:  # no suggestions and no reminder until the snooze ends
             snoozed.append((contact, snoozes[contact.key]))
             continue
-        key = cache.key(contact)
+        last = lasts[contact.key]
+        bar = bar_for(settings, contact, last, seen.get(contact.key), when)
+        key = cache.key(contact, bar.min_score)
         cached = cache.get(contact, key)
         if cached is None:
             matcher = matcher or Matcher.build(
                 store, when - settings.window, week, embedder=embedder, contacts=contacts
             )
-            suggestions, _ = matcher.decide(contact, settings.per_contact, settings.min_score)
+            suggestions, _ = matcher.decide(contact, settings.per_contact, bar.min_score)
             cache.put(contact, key, suggestions)
         else:
             suggestions = cached
@@ -1045,7 +1080,6 @@ def build_digest(
             suggestions = [
                 Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions
             ]
-        last = lasts[contact.key]
         since = last or seen.get(contact.key) or when  # a cadence runs from the first sight
         overdue = bool(contact.cadence_days) and (when - since).days >= (contact.cadence_days or 0)
         load = sent.get(contact.key, 0)
@@ -1201,7 +1235,8 @@ def suggest(
             embedder=load_embedder(settings, workspace.root),
             contacts=[contact],
         )
-        suggestions, _ = matcher.decide(contact, limit or settings.per_contact, settings.min_score)
+        bar = _bar_now(store, settings, contact)
+        suggestions, _ = matcher.decide(contact, limit or settings.per_contact, bar.min_score)
     draft = render.drafter(workspace)
     return [Suggestion(s.contact, s.article, s.score, s.reasons, draft(s)) for s in suggestions]
 
@@ -1225,14 +1260,14 @@ def explain(workspace: Workspace, contact: Contact, url: str) -> Explanation:
             embedder=load_embedder(settings, workspace.root),
             contacts=[contact],
         )
-        _, decisions = matcher.decide(
-            contact, settings.per_contact, settings.min_score, explain=True
-        )
+        bar = _bar_now(store, settings, contact)
+        _, decisions = matcher.decide(contact, settings.per_contact, bar.min_score, explain=True)
         # inside the store: the evidence's snippets read the article's text from it
         position = next(i for i, a in enumerate(matcher.index.articles) if a.id == article.id)
         result = explain_decision(
-            matcher.index, contact, position, decisions, min_score=settings.min_score
+            matcher.index, contact, position, decisions, min_score=bar.min_score
         )
+        result = replace(result, bar=bar.why)
     if article.date is not None and article.date < since:
         result = replace(
             result,

@@ -13,6 +13,7 @@ import heapq
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -309,6 +310,49 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Bar:
+    """The minimum one person's suggestions must reach this week, and why it is moved."""
+
+    min_score: float
+    why: str = ""  # empty when it is the setting's own
+
+
+def cadence_bar(
+    contact: Contact,
+    last: datetime | None,
+    since: datetime,
+    when: datetime,
+    *,
+    min_score: float,
+    overdue: float,
+    recent: float,
+    recent_days: int,
+) -> Bar:
+    """The bar for ``contact``: lower when they are overdue, so there is an excuse to write;
+    higher when you were in touch lately, so only a clearly better article interrupts.
+
+    ``last`` is the latest contact of any kind (None: never); ``since`` is when their
+    cadence runs from (the last contact, else the day curator first saw them).
+    """
+    days = (when - since).days
+    if contact.cadence_days and days >= contact.cadence_days and overdue != 1:
+        return Bar(
+            min_score * overdue,
+            f"lowered x {overdue:g}: {contact.first_name} is overdue, {days} days since "
+            f"{'you were last in touch' if last else 'curator first saw them'} "
+            f"(cadence {contact.cadence_days}d)",
+        )
+    if last is not None and (when - last).days < recent_days and recent != 1:
+        ago = (when - last).days
+        words = "today" if ago == 0 else "yesterday" if ago == 1 else f"{ago} days ago"
+        return Bar(
+            min_score * recent,
+            f"raised x {recent:g}: you were in touch with {contact.first_name} {words}",
+        )
+    return Bar(min_score)
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Everything that decided whether one article is suggested to one contact."""
 
@@ -323,6 +367,7 @@ class Explanation:
     unmatched: tuple[str, ...]
     avoid: tuple[Evidence, ...]
     context: tuple[str, ...] = ()
+    bar: str = ""  # why the minimum differs from the setting (the cadence), if it does
 
     @property
     def suggested(self) -> bool:
@@ -497,7 +542,8 @@ def format_explanation(e: Explanation) -> str:
             formula += f" + {OTHERS_WEIGHT:g} x {others:.2f} (its other interests)"
         if e.context:
             formula = f"({formula}) x {1 + CONTEXT_BONUS * min(len(e.context), 3):.2f}"
-        lines.append(f"Score {e.score:.2f} = {formula}; the minimum is {e.min_score:g}")
+        bar = f" ({e.bar})" if e.bar else ""
+        lines.append(f"Score {e.score:.2f} = {formula}; the minimum is {e.min_score:.3g}{bar}")
         if e.context:
             lines.append(f"  (words of other interests found too: {', '.join(e.context)})")
         lines.append("Interests found:")

@@ -932,6 +932,13 @@ class Store:
         rows = self.db.execute("SELECT contact, first_seen FROM contacts_seen")
         return {key: parse_iso(day) for key, day in rows if key in keys}
 
+    def seen_on(self, contact: str) -> datetime | None:
+        """The day a contact was first seen by a digest, without recording a sight."""
+        row = self.db.execute(
+            "SELECT first_seen FROM contacts_seen WHERE contact = ?", (contact,)
+        ).fetchone()
+        return parse_iso(row[0]) if row else None
+
     def forget_contact(self, contact_key: str) -> int:
         """Delete every row about a contact and scrub the freed pages; return rows deleted."""
         with self.transaction() as db:
