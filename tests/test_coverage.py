@@ -194,10 +194,7 @@ def test_digest_says_which_interests_need_rewording(http_server: Server, workspa
         fh.write("  - name: Ivo <Birder>\n    interests: [bird migration, pumsp]\n")
     html, md, data, text = _digest(workspace)
 
-    typo = (
-        "no article matched 'pumsp'; stored articles say 'pumps' (1 article) "
-        "— a typo?"
-    )
+    typo = "no article matched 'pumsp'; stored articles say 'pumps' (1 article) — a typo?"
     assert data["coverage"]["uncovered"] == [
         {
             "name": "Ivo <Birder>",
