@@ -107,7 +107,18 @@ def _suggestion_data(s: Suggestion) -> list:
     article = [a.id, a.url, a.title, a.text, a.feed, a.author]
     article += [_when(a.published), _when(a.fetched_at), a.source, a.summary_only]
     reasons = [
-        [r.interest, r.matched, r.where, r.count, r.snippet, r.marks, r.score] for r in s.reasons
+        [
+            r.interest,
+            r.matched,
+            r.where,
+            r.count,
+            r.snippet,
+            r.marks,
+            r.score,
+            r.evidence,
+            r.closeness,
+        ]
+        for r in s.reasons
     ]
     return [article, s.score, reasons, s.draft]
 
@@ -134,8 +145,10 @@ def _suggestion(contact: Contact, data: list) -> Suggestion:
                 snippet,
                 tuple(map(tuple, marks)),
                 rs,
+                tuple((kind, value) for kind, value in evidence),
+                closeness,
             )
-            for interest, matched, where, n, snippet, marks, rs in reasons
+            for interest, matched, where, n, snippet, marks, rs, evidence, closeness in reasons
         ),
         draft,
     )
