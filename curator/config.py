@@ -320,6 +320,16 @@ def _string_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+def _known_fields(item: dict, known: set[str], where: str) -> None:
+    """Refuse a field curator does not know: a typo would otherwise be ignored silently."""
+    unknown = set(map(str, item)) - known
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field {sorted(unknown)[0]!r}; "
+            f"known fields: {', '.join(sorted(known))}"
+        )
+
+
 def load_feeds(workspace: Workspace) -> list[Feed]:
     """Read feeds.yaml; raise ConfigError naming the entry and field on any mistake."""
     path = workspace.feeds_path
@@ -337,12 +347,7 @@ def load_feeds(workspace: Workspace) -> list[Feed]:
             item = {"url": item}
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: expected a mapping with at least 'url'")
-        unknown = set(map(str, item)) - FEED_FIELDS
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown field {sorted(unknown)[0]!r}; "
-                f"known fields: {', '.join(sorted(FEED_FIELDS))}"
-            )
+        _known_fields(item, FEED_FIELDS, where)
         url = item.get("url")
         if url is not None and not isinstance(url, str):
             raise ConfigError(f"{where}, field 'url': expected text, got {url!r}")
@@ -470,12 +475,7 @@ def parse_contact(item: Any, where: str) -> Contact:
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: 'name' is missing")
     where = f"{where} ({name.strip()})"
-    unknown = set(item) - CONTACT_FIELDS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown field {sorted(map(str, unknown))[0]!r}; "
-            f"known fields: {', '.join(sorted(CONTACT_FIELDS))}"
-        )
+    _known_fields(item, CONTACT_FIELDS, where)
     interests = item.get("interests")
     if interests is None:
         raise ConfigError(f"{where}: 'interests' is missing")
@@ -571,12 +571,7 @@ def parse_groups(document: dict) -> dict[str, Group]:
         value = value or {}
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a mapping like {{cadence: 14d}}")
-        unknown = set(map(str, value)) - GROUP_FIELDS
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown field {sorted(unknown)[0]!r}; "
-                f"known fields: {', '.join(sorted(GROUP_FIELDS))}"
-            )
+        _known_fields(value, GROUP_FIELDS, where)
         groups[" ".join(name.casefold().split())] = Group(
             " ".join(name.split()),
             _cadence(value.get("cadence"), f"{where}, field 'cadence'"),

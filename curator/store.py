@@ -214,6 +214,14 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
 
 
+def _utc_day(when: datetime) -> tuple[str | None, str | None]:
+    """The start of the UTC day of ``when`` and of the next, as stored: one record a day
+    is counted by the day history shows."""
+    day = when.astimezone(UTC)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return iso(start), iso(start + timedelta(days=1))
+
+
 def parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -812,13 +820,11 @@ class Store:
 
     def history_of_day(self, contact: str, action: str, day: datetime) -> list[sqlite3.Row]:
         """One contact's rows of one action on the (UTC) day of ``day``, oldest first."""
-        day = day.astimezone(UTC)
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         return list(
             self.db.execute(
                 "SELECT * FROM history WHERE contact = ? AND action = ? "
                 "AND on_date >= ? AND on_date < ? ORDER BY id",
-                (contact, action, iso(start), iso(start + timedelta(days=1))),
+                (contact, action, *_utc_day(day)),
             )
         )
 
@@ -851,13 +857,11 @@ class Store:
 
     def touches_of_day(self, contact: str, via: str, day: datetime) -> list[sqlite3.Row]:
         """One contact's touches by one means on the (UTC) day of ``day``."""
-        day = day.astimezone(UTC)
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         return list(
             self.db.execute(
                 "SELECT * FROM touches WHERE contact = ? AND via = ? "
                 "AND on_date >= ? AND on_date < ? ORDER BY id",
-                (contact, via, iso(start), iso(start + timedelta(days=1))),
+                (contact, via, *_utc_day(day)),
             )
         )
 
