@@ -828,15 +828,6 @@ class Store:
             )
         )
 
-    def take_back_history(self) -> sqlite3.Row | None:
-        """Delete the row recorded last (whatever day it names) and return it; None if
-        there is none."""
-        with self.transaction() as db:
-            row = db.execute("SELECT * FROM history ORDER BY id DESC LIMIT 1").fetchone()
-            if row is not None:
-                db.execute("DELETE FROM history WHERE id = ?", (row["id"],))
-        return row
-
     def add_touch(self, contact: str, on: datetime, via: str, note: str = "") -> None:
         self.db.execute(
             "INSERT INTO touches (contact, on_date, via, note, after_history) "

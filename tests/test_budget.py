@@ -25,7 +25,7 @@ def test_a_feed_past_its_budget_keeps_its_text(
     budget: str,
     extracted: int,
 ):
-    # each page's extraction is counted as 10 s of CPU (measured, it takes milliseconds)
+    # each page's extraction is reported as 10 s of CPU, so the budget runs out at a known page
     real = pipeline._extract_timed
     monkeypatch.setattr(pipeline, "_extract_timed", lambda *args: (real(*args)[0], 10.0))
     when = format_datetime(datetime.now(UTC) - timedelta(hours=1))
